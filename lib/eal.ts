@@ -1,0 +1,159 @@
+/**
+ * The Environment Abstraction Layer: initialisation from a command line,
+ * process type, lcores, cleanup.
+ *
+ * @module
+ */
+
+import { cbuf, lib } from "../ffi/lib.ts";
+import { DpdkError, rteErrno } from "./errors.ts";
+
+/** The role of this process in its multi-process group. */
+export type ProcessType = "primary" | "secondary";
+
+/** What {@linkcode initEal} returns. */
+export interface EalInit {
+  /** The application's arguments: everything after the first `--`. */
+  args: string[];
+  /** Whether this process is the group's primary or a secondary. */
+  processType: ProcessType;
+  /** The main lcore: the ID the main thread runs as. */
+  mainLcore: number;
+  /** Every enabled lcore ID, main lcore included, ascending. */
+  lcores: number[];
+}
+
+// EAL keeps some argv strings: they must outlive the process.
+const keepAlive: Uint8Array[] = [];
+let initialised = false;
+
+/**
+ * Splits a command line the way the C samples do: EAL arguments, then `--`,
+ * then the application's arguments.
+ */
+export function splitArgs(
+  argv: readonly string[],
+): { eal: string[]; app: string[] } {
+  const i = argv.indexOf("--");
+  return i < 0
+    ? { eal: [...argv], app: [] }
+    : { eal: argv.slice(0, i), app: argv.slice(i + 1) };
+}
+
+/**
+ * Initialises the EAL (`rte_eal_init`) with the EAL arguments of `argv`
+ * (those before `--`, passed through untouched) and returns the rest.
+ * Call it once per process, from the main thread.
+ *
+ * @param argv the command line without the program name, e.g. `Deno.args`
+ * @param progName argv[0] as EAL sees it (used in its log lines)
+ * @throws DpdkError with DPDK's message when EAL refuses the arguments or
+ *   cannot start (no hugepages, no primary for a secondary, ...)
+ *
+ * @example
+ * ```ts
+ * const { args, processType } = initEal(Deno.args);
+ * ```
+ */
+export function initEal(argv: readonly string[], progName = "deno"): EalInit {
+  if (initialised) {
+    throw new DpdkError("rte_eal_init: already initialised", 114);
+  }
+  const { eal, app } = splitArgs(argv);
+  const strings = [progName, ...eal].map(cbuf);
+  const ptrs = new BigUint64Array(strings.length + 1);
+  strings.forEach((s, i) => {
+    ptrs[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s)));
+  });
+  keepAlive.push(...strings, new Uint8Array(ptrs.buffer));
+  const ret = lib().rte_eal_init(strings.length, new Uint8Array(ptrs.buffer));
+  if (ret < 0) {
+    throw new DpdkError(
+      `rte_eal_init(${eal.join(" ")})`,
+      rteErrno() || 22,
+    );
+  }
+  initialised = true;
+  return {
+    args: app,
+    processType: processType(),
+    mainLcore: mainLcore(),
+    lcores: lcores(),
+  };
+}
+
+/** Whether {@linkcode initEal} has succeeded in this process. */
+export function ealInitialised(): boolean {
+  return initialised;
+}
+
+/** This process's type (`rte_eal_process_type`). */
+export function processType(): ProcessType {
+  return lib().rte_eal_process_type() === 1 ? "secondary" : "primary";
+}
+
+/**
+ * Whether the group's primary process is alive. Call it only in a
+ * secondary: in the primary it drops the primary's own lock (DPDK quirk),
+ * so this function refuses to run there.
+ */
+export function primaryAlive(): boolean {
+  if (processType() === "primary") {
+    throw new Error("primaryAlive() must not be called in the primary");
+  }
+  return lib().rte_eal_primary_proc_alive(null) !== 0;
+}
+
+/** The main lcore's ID. */
+export function mainLcore(): number {
+  return lib().rte_get_main_lcore();
+}
+
+/** Every enabled lcore ID, ascending (`RTE_LCORE_FOREACH`). */
+export function lcores(): number[] {
+  const out: number[] = [];
+  const s = lib();
+  const max = 128; // RTE_MAX_LCORE in Debian's build
+  for (let i = s.rte_get_next_lcore(-1 >>> 0, 0, 0); i < max;) {
+    out.push(i);
+    i = s.rte_get_next_lcore(i, 0, 0);
+  }
+  return out;
+}
+
+/** Worker lcore IDs: every enabled lcore but the main one. */
+export function workerLcores(): number[] {
+  const main = mainLcore();
+  return lcores().filter((l) => l !== main);
+}
+
+/**
+ * The lcore ID of the calling thread (`rte_lcore_id()`), or
+ * {@linkcode LCORE_ID_ANY} for a thread that is not an lcore.
+ */
+export function lcoreId(): number {
+  return lib().shim_lcore_id();
+}
+
+/** `LCORE_ID_ANY`: the lcore ID of threads that are not lcores. */
+export const LCORE_ID_ANY = 0xffffffff;
+
+/** The CPU the calling thread runs on now (`sched_getcpu`). */
+export function currentCpu(): number {
+  return lib().shim_current_cpu();
+}
+
+/** The NUMA socket of the calling lcore (`rte_socket_id`). */
+export function socketId(): number {
+  return lib().rte_socket_id();
+}
+
+/**
+ * Releases EAL resources (`rte_eal_cleanup`). Call it last, after every
+ * worker is joined and every port of this process stopped.
+ */
+export function cleanupEal(): void {
+  if (!initialised) return;
+  initialised = false;
+  lib().rte_eal_cleanup();
+}

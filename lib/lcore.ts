@@ -1,0 +1,190 @@
+/**
+ * Lcore workers: a TypeScript module run on EAL lcores, one Deno Worker
+ * (one OS thread) per lcore.
+ *
+ * Inside its worker, `rte_lcore_id()` is exactly that lcore's ID and the
+ * thread is pinned to that lcore's CPU set, so per-lcore mempool caches are
+ * used and never shared across processes of a group (each process must be
+ * given distinct lcore IDs, e.g. `--lcores=2@1`). The EAL's own thread for
+ * the lcore stays parked. The main thread is the main lcore; with
+ * `includeMain` it lends that ID to a worker while the group runs (so the
+ * main thread's event loop stays free for signals, stdin and timers).
+ *
+ * The worker module's default export is the lcore's main function:
+ *
+ * @example
+ * ```ts
+ * // worker.ts
+ * import type { LcoreContext } from "../mod.ts";
+ * export default function (ctx: LcoreContext<{ ring: bigint }>) {
+ *   while (ctx.running()) { ... }
+ *   return { done: true };
+ * }
+ * ```
+ *
+ * @module
+ */
+
+import { lib } from "../ffi/lib.ts";
+import { DpdkError } from "./errors.ts";
+import { mainLcore, workerLcores } from "./eal.ts";
+
+/** What an lcore's main function gets. */
+export interface LcoreContext<D = unknown> {
+  /** This lcore's ID (equal to `rte_lcore_id()` on this thread). */
+  readonly lcoreId: number;
+  /** Position of this lcore in the group (0-based). */
+  readonly index: number;
+  /** The data the group was launched with, for this lcore. */
+  readonly data: D;
+  /** False once the group was asked to stop: check it once per burst. */
+  running(): boolean;
+  /** Sends a message to the main thread (`onMessage` of the launch). */
+  post(message: unknown): void;
+}
+
+/** An lcore's main function: the default export of a worker module. */
+export type LcoreMain<D = unknown> = (
+  ctx: LcoreContext<D>,
+) => unknown | Promise<unknown>;
+
+/** Options of {@linkcode launchLcores}. */
+export interface LaunchOptions<D> {
+  /** Lcore IDs to run on (default: every worker lcore, plus the main one with `includeMain`). */
+  lcores?: number[];
+  /** Also run on the main lcore, lending its ID to a worker. */
+  includeMain?: boolean;
+  /** Data for each lcore: a value, or a function of lcore ID and index. */
+  data?: D | ((lcoreId: number, index: number) => D);
+  /** Receives what workers `post`. */
+  onMessage?: (lcoreId: number, message: unknown) => void;
+}
+
+/** An lcore's outcome in {@linkcode LcoreGroup.join}. */
+export interface LcoreResult {
+  lcoreId: number;
+  /** The main function's return value. */
+  result: unknown;
+}
+
+/** Workers running one module on a set of lcores. */
+export class LcoreGroup {
+  /** The lcore IDs, in launch order. */
+  readonly lcores: number[];
+  #stop: Int32Array<SharedArrayBuffer>;
+  #workers: Worker[];
+  #done: Promise<LcoreResult[]>;
+  #lentMain: boolean;
+  #joined = false;
+
+  /** @internal use {@linkcode launchLcores} */
+  constructor(
+    lcores: number[],
+    stop: Int32Array<SharedArrayBuffer>,
+    workers: Worker[],
+    done: Promise<LcoreResult>[],
+    lentMain: boolean,
+  ) {
+    this.lcores = lcores;
+    this.#stop = stop;
+    this.#workers = workers;
+    this.#lentMain = lentMain;
+    this.#done = Promise.all(done);
+    this.#done.catch(() => {}); // reported by join()
+  }
+
+  /** Asks every worker to stop (their `running()` turns false). */
+  stop(): void {
+    Atomics.store(this.#stop, 0, 1);
+  }
+
+  /**
+   * Waits for every worker to return, then ends the threads; the main
+   * thread gets its lcore ID back. Rejects with the first worker error.
+   */
+  async join(): Promise<LcoreResult[]> {
+    try {
+      return await this.#done;
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** Stops and joins. */
+  stopAndJoin(): Promise<LcoreResult[]> {
+    this.stop();
+    return this.join();
+  }
+
+  #release(): void {
+    if (this.#joined) return;
+    this.#joined = true;
+    for (const w of this.#workers) w.terminate();
+    if (this.#lentMain) lib().shim_lcore_bind(mainLcore());
+  }
+
+  /** Stops the workers and waits for them. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.stop();
+    await this.join().catch(() => {});
+  }
+}
+
+/**
+ * Runs `module`'s default export on each lcore (see the module docs).
+ *
+ * @param module absolute URL of the worker module, e.g.
+ *   `new URL("./fwd_worker.ts", import.meta.url)`
+ */
+export function launchLcores<D>(
+  module: URL | string,
+  opts: LaunchOptions<D> = {},
+): LcoreGroup {
+  const main = mainLcore();
+  const lcores = opts.lcores ??
+    (opts.includeMain ? [main, ...workerLcores()] : workerLcores());
+  if (lcores.length === 0) {
+    throw new Error("no lcores to launch on: give EAL more lcores (-l/--lcores)");
+  }
+  if (new Set(lcores).size !== lcores.length) {
+    throw new Error(`lcore listed twice: ${lcores.join(",")}`);
+  }
+  const lentMain = lcores.includes(main);
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const url = module.toString();
+  if (lentMain) lib().shim_lcore_unbind();
+  const workers: Worker[] = [];
+  const done: Promise<LcoreResult>[] = [];
+  lcores.forEach((lcoreId, index) => {
+    const w = new Worker(new URL("./lcore_worker.ts", import.meta.url), {
+      type: "module",
+      name: `lcore-${lcoreId}`,
+    });
+    workers.push(w);
+    const data = typeof opts.data === "function"
+      ? (opts.data as (l: number, i: number) => D)(lcoreId, index)
+      : opts.data;
+    done.push(
+      new Promise<LcoreResult>((resolve, reject) => {
+        w.onmessage = (e: MessageEvent) => {
+          const m = e.data;
+          if (m.type === "msg") opts.onMessage?.(lcoreId, m.message);
+          else if (m.type === "done") resolve({ lcoreId, result: m.result });
+          else if (m.type === "bind-failed") {
+            reject(new DpdkError(`binding a worker to lcore ${lcoreId}`, m.errno));
+          } else if (m.type === "error") {
+            const err = new Error(`lcore ${lcoreId}: ${m.message}`);
+            err.stack = m.stack;
+            reject(err);
+          }
+        };
+        w.onerror = (e: ErrorEvent) => {
+          e.preventDefault();
+          reject(new Error(`lcore ${lcoreId}: ${e.message}`));
+        };
+      }),
+    );
+    w.postMessage({ module: url, lcoreId, index, data, stop });
+  });
+  return new LcoreGroup(lcores, stop, workers, done, lentMain);
+}
