@@ -25,21 +25,21 @@
  * @module
  */
 
-export { dpdkVersion, ShimLoadError, shimCandidates } from "./ffi/lib.ts";
+export { dpdkVersion, shimCandidates, ShimLoadError } from "./ffi/lib.ts";
 export { check, DpdkError, rteErrno, strerror } from "./lib/errors.ts";
 export {
   cleanupEal,
   currentCpu,
-  ealInitialised,
   type EalInit,
+  ealInitialised,
   initEal,
   LCORE_ID_ANY,
   lcoreId,
   lcores,
   mainLcore,
   primaryAlive,
-  processType,
   type ProcessType,
+  processType,
   socketId,
   splitArgs,
   workerLcores,
@@ -69,8 +69,8 @@ export {
   txTable,
 } from "./lib/ethdev.ts";
 export {
-  type LaunchOptions,
   launchLcores,
+  type LaunchOptions,
   type LcoreContext,
   LcoreGroup,
   type LcoreMain,

@@ -9,7 +9,7 @@
 import { cbuf, cstr, lib } from "../ffi/lib.ts";
 import { check, checkPtr, DpdkError } from "./errors.ts";
 import type { Mempool } from "./mempool.ts";
-import { addressOf, type PtrArray, pointerFrom } from "./ptr.ts";
+import { addressOf, pointerFrom, type PtrArray } from "./ptr.ts";
 
 /** `RTE_ETH_RSS_IP`: hash on IPv4/IPv6 addresses. */
 export const RSS_IP = 0xa38cn;
@@ -118,7 +118,10 @@ export class Port {
   /** Device name (`rte_eth_dev_get_name_by_port`). */
   get name(): string {
     const buf = new Uint8Array(64);
-    check("rte_eth_dev_get_name_by_port", lib().rte_eth_dev_get_name_by_port(this.id, buf));
+    check(
+      "rte_eth_dev_get_name_by_port",
+      lib().rte_eth_dev_get_name_by_port(this.id, buf),
+    );
     return cstr(Deno.UnsafePointer.of(buf));
   }
 
@@ -126,7 +129,10 @@ export class Port {
   info(): PortInfo {
     const out = new BigUint64Array(8);
     const name = new Uint8Array(64);
-    check(`rte_eth_dev_info_get(${this.id})`, lib().shim_eth_info(this.id, out, name));
+    check(
+      `rte_eth_dev_info_get(${this.id})`,
+      lib().shim_eth_info(this.id, out, name),
+    );
     return {
       driver: cstr(Deno.UnsafePointer.of(name)),
       name: this.name,
@@ -172,7 +178,9 @@ export class Port {
     if (rss && got[0] !== cfg.rssHf) {
       notes.push(
         `Port ${this.id} modified RSS hash function based on hardware support, ` +
-          `requested:0x${cfg.rssHf!.toString(16)} configured:0x${got[0].toString(16)}`,
+          `requested:0x${cfg.rssHf!.toString(16)} configured:0x${
+            got[0].toString(16)
+          }`,
       );
     }
     if (ret === -22 && csum) {
@@ -225,7 +233,10 @@ export class Port {
 
   /** Enables promiscuous mode. */
   promiscuous(): void {
-    check(`rte_eth_promiscuous_enable(${this.id})`, lib().rte_eth_promiscuous_enable(this.id));
+    check(
+      `rte_eth_promiscuous_enable(${this.id})`,
+      lib().rte_eth_promiscuous_enable(this.id),
+    );
   }
 
   /** Starts the port. */
@@ -246,14 +257,20 @@ export class Port {
   /** Link state, without waiting. */
   link(): LinkStatus {
     const out = new Uint32Array(3);
-    check(`rte_eth_link_get_nowait(${this.id})`, lib().shim_eth_link(this.id, out));
+    check(
+      `rte_eth_link_get_nowait(${this.id})`,
+      lib().shim_eth_link(this.id, out),
+    );
     return { speed: out[0], up: out[1] !== 0, fullDuplex: out[2] !== 0 };
   }
 
   /** MAC address as `aa:bb:cc:dd:ee:ff`. */
   mac(): string {
     const b = new Uint8Array(6);
-    check(`rte_eth_macaddr_get(${this.id})`, lib().rte_eth_macaddr_get(this.id, b));
+    check(
+      `rte_eth_macaddr_get(${this.id})`,
+      lib().rte_eth_macaddr_get(this.id, b),
+    );
     return [...b].map((x) => x.toString(16).padStart(2, "0")).join(":");
   }
 
@@ -261,7 +278,10 @@ export class Port {
   stats(queues = 0): PortStats {
     const nq = Math.min(queues, 16);
     const out = new BigUint64Array(8 + 2 * nq);
-    check(`rte_eth_stats_get(${this.id})`, lib().shim_eth_stats(this.id, out, nq));
+    check(
+      `rte_eth_stats_get(${this.id})`,
+      lib().shim_eth_stats(this.id, out, nq),
+    );
     const n = (i: number) => Number(out[i]);
     return {
       ipackets: n(0),
@@ -279,7 +299,10 @@ export class Port {
 
   /** Resets the port's counters. */
   resetStats(): void {
-    check(`rte_eth_stats_reset(${this.id})`, lib().rte_eth_stats_reset(this.id));
+    check(
+      `rte_eth_stats_reset(${this.id})`,
+      lib().rte_eth_stats_reset(this.id),
+    );
   }
 
   /** Receives up to `n` mbufs from queue `q` into `mbufs`. Hot path. */
@@ -410,7 +433,13 @@ export function txByInputPort(
   mbufs: PtrArray,
   n: number,
 ): number {
-  return lib().shim_tx_buffer_by_port(queue, table.buffers, table.map, mbufs, n);
+  return lib().shim_tx_buffer_by_port(
+    queue,
+    table.buffers,
+    table.map,
+    mbufs,
+    n,
+  );
 }
 
 /** The tables {@linkcode txByInputPort} reads: per input port, buffer and output port. */

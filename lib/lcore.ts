@@ -144,7 +144,9 @@ export function launchLcores<D>(
   const lcores = opts.lcores ??
     (opts.includeMain ? [main, ...workerLcores()] : workerLcores());
   if (lcores.length === 0) {
-    throw new Error("no lcores to launch on: give EAL more lcores (-l/--lcores)");
+    throw new Error(
+      "no lcores to launch on: give EAL more lcores (-l/--lcores)",
+    );
   }
   if (new Set(lcores).size !== lcores.length) {
     throw new Error(`lcore listed twice: ${lcores.join(",")}`);
@@ -171,7 +173,9 @@ export function launchLcores<D>(
           if (m.type === "msg") opts.onMessage?.(lcoreId, m.message);
           else if (m.type === "done") resolve({ lcoreId, result: m.result });
           else if (m.type === "bind-failed") {
-            reject(new DpdkError(`binding a worker to lcore ${lcoreId}`, m.errno));
+            reject(
+              new DpdkError(`binding a worker to lcore ${lcoreId}`, m.errno),
+            );
           } else if (m.type === "error") {
             const err = new Error(`lcore ${lcoreId}: ${m.message}`);
             err.stack = m.stack;

@@ -46,7 +46,11 @@ scope.onmessage = async (e: MessageEvent<Start>) => {
     scope.postMessage({ type: "done", result });
   } catch (err) {
     const e = err as Error;
-    scope.postMessage({ type: "error", message: e?.message ?? String(err), stack: e?.stack });
+    scope.postMessage({
+      type: "error",
+      message: e?.message ?? String(err),
+      stack: e?.stack,
+    });
   } finally {
     lib().shim_lcore_unbind();
   }

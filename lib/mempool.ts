@@ -8,7 +8,7 @@
 import { cbuf, lib } from "../ffi/lib.ts";
 import { checkPtr } from "./errors.ts";
 import { socketId } from "./eal.ts";
-import { addressOf, type PtrArray, pointerFrom } from "./ptr.ts";
+import { addressOf, pointerFrom, type PtrArray } from "./ptr.ts";
 
 /** Options of {@linkcode Mempool.create}. */
 export interface MempoolOptions {
@@ -105,7 +105,11 @@ export class Mempool {
       opts.socket ?? socketId(),
       opts.flags ?? 0,
     );
-    return new Mempool(name, checkPtr(`rte_mempool_create("${name}")`, p), true);
+    return new Mempool(
+      name,
+      checkPtr(`rte_mempool_create("${name}")`, p),
+      true,
+    );
   }
 
   /** Creates a packet-buffer pool (`rte_pktmbuf_pool_create`). */
@@ -132,7 +136,11 @@ export class Mempool {
   /** Finds a pool by name (`rte_mempool_lookup`). */
   static lookup(name: string): Mempool {
     const p = lib().rte_mempool_lookup(cbuf(name));
-    return new Mempool(name, checkPtr(`rte_mempool_lookup("${name}")`, p), false);
+    return new Mempool(
+      name,
+      checkPtr(`rte_mempool_lookup("${name}")`, p),
+      false,
+    );
   }
 
   /** Rebuilds a handle from {@linkcode Mempool.address} (for workers). */
@@ -191,7 +199,10 @@ export class Mempool {
     if (this.#view === undefined) {
       const span = new BigUint64Array(2);
       lib().shim_mempool_span(this.handle, span);
-      this.#view = new PoolView(pointerFrom(span[0]), Number(span[1] - span[0]));
+      this.#view = new PoolView(
+        pointerFrom(span[0]),
+        Number(span[1] - span[0]),
+      );
     }
     return this.#view;
   }

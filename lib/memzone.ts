@@ -23,7 +23,11 @@ export class Memzone {
   readonly buffer: ArrayBuffer;
   #owned: boolean;
 
-  private constructor(name: string, handle: Deno.PointerObject, owned: boolean) {
+  private constructor(
+    name: string,
+    handle: Deno.PointerObject,
+    owned: boolean,
+  ) {
     this.name = name;
     this.handle = handle;
     this.#owned = owned;
@@ -57,7 +61,11 @@ export class Memzone {
   /** Finds a memzone by name (`rte_memzone_lookup`). */
   static lookup(name: string): Memzone {
     const p = lib().rte_memzone_lookup(cbuf(name));
-    return new Memzone(name, checkPtr(`rte_memzone_lookup("${name}")`, p), false);
+    return new Memzone(
+      name,
+      checkPtr(`rte_memzone_lookup("${name}")`, p),
+      false,
+    );
   }
 
   /** The zone as bytes. */

@@ -8,7 +8,7 @@
 import { cbuf, lib } from "../ffi/lib.ts";
 import { checkPtr } from "./errors.ts";
 import { socketId } from "./eal.ts";
-import { type PtrArray, pointerFrom } from "./ptr.ts";
+import { pointerFrom, type PtrArray } from "./ptr.ts";
 
 /** Options of {@linkcode Ring.create}. */
 export interface RingOptions {
@@ -30,7 +30,11 @@ export class Ring {
   readonly handle: Deno.PointerObject;
   #owned: boolean;
 
-  private constructor(name: string, handle: Deno.PointerObject, owned: boolean) {
+  private constructor(
+    name: string,
+    handle: Deno.PointerObject,
+    owned: boolean,
+  ) {
     this.name = name;
     this.handle = handle;
     this.#owned = owned;
