@@ -120,7 +120,7 @@ export class Proc {
           `${this.name}: no ${re} within ${timeoutMs} ms; output:\n${this.output}`,
         );
       }
-      let timer = 0;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
         this.#waiters.push(resolve);
         this.status.then(() => resolve());
