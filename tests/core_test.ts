@@ -1,0 +1,95 @@
+/**
+ * Toolkit core: real processes, real hugepages, real rings and pools.
+ */
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import { denoRun, ealArgs, withGroup } from "./_helpers.ts";
+
+const PEER = "tests/fixtures/core_peer.ts";
+
+function lastJson(output: string): Record<string, unknown> {
+  const lines = output.split("\n").filter((l) => l.startsWith("{"));
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+Deno.test("200,000 objects through a ring to a secondary and back", async () => {
+  await withGroup("core_ring", async ({ prefix, track }) => {
+    const pri = track(
+      denoRun(PEER, ["primary", "-l", "0", ...ealArgs(prefix), "--", "200000"]),
+    );
+    await pri.waitFor(/"ready":true/);
+    const sec = track(denoRun(PEER, [
+      "secondary",
+      "--lcores=1@1",
+      "--proc-type=secondary",
+      ...ealArgs(prefix),
+    ]));
+    assertEquals((await sec.exit(60_000)).code, 0, sec.output);
+    assertEquals((await pri.exit(60_000)).code, 0, pri.output);
+    const s = lastJson(sec.output);
+    assertEquals(s.moved, 200_000);
+    assertEquals(s.outOfOrder, 0);
+    const p = lastJson(pri.output);
+    assertEquals(p.received, 200_000);
+    assertEquals(p.duplicates, 0);
+    assertEquals(p.missing, 0);
+    assertEquals(p.availEnd, p.availStart);
+  });
+});
+
+Deno.test("a secondary without a primary fails with a clear message", async () => {
+  await withGroup("core_noprimary", async ({ prefix, track }) => {
+    const sec = track(denoRun(PEER, [
+      "init",
+      "-l",
+      "1",
+      "--proc-type=secondary",
+      ...ealArgs(prefix),
+    ]));
+    const st = await sec.exit();
+    assertEquals(st.code, 1, sec.output);
+    assertEquals(st.signal, null);
+    assertMatch(sec.output, /rte_eal_init\(.*\) failed: .*\(errno \d+\)/);
+  });
+});
+
+Deno.test("workers on --lcores=0@0,3@1 report their lcore ID and CPU", async () => {
+  await withGroup("core_workers", async ({ prefix, track }) => {
+    const p = track(
+      denoRun(PEER, ["workers", "--lcores=0@0,3@1", ...ealArgs(prefix)]),
+    );
+    assertEquals((await p.exit()).code, 0, p.output);
+    const { workers } = lastJson(p.output) as {
+      workers: { lcoreId: number; expected: number; cpu: number }[];
+    };
+    assertEquals(workers, [
+      { lcoreId: 0, expected: 0, cpu: 0 },
+      { lcoreId: 3, expected: 3, cpu: 1 },
+    ]);
+  });
+});
+
+Deno.test("bad EAL arguments give an error, not a crash", async () => {
+  await withGroup("core_badargs", async ({ prefix, track }) => {
+    for (
+      const bad of [["--no-such-option"], ["-l", "999"], ["--lcores=0@7"], [
+        "--proc-type=bogus",
+      ]]
+    ) {
+      const p = track(denoRun(PEER, ["init", ...bad, ...ealArgs(prefix)]));
+      const st = await p.exit();
+      assertEquals(st.signal, null, p.output);
+      assertEquals(st.code, 1, p.output);
+      assertMatch(p.output, /rte_eal_init\(.*\) failed/);
+    }
+  });
+});
+
+Deno.test("a missing shim names every path tried and how to build it", async () => {
+  const p = denoRun(PEER, ["init", "-l", "0"], {
+    env: { DPDK_SHIM_PATH: "/nonexistent/libdpdk_shim.so" },
+  });
+  const st = await p.exit();
+  assert(!st.success);
+  assertMatch(p.output, /\/nonexistent\/libdpdk_shim\.so/);
+  assertMatch(p.output, /make -C shim/);
+});
