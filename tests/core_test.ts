@@ -58,13 +58,32 @@ Deno.test("workers on --lcores=0@0,3@1 report their lcore ID and CPU", async () 
       denoRun(PEER, ["workers", "--lcores=0@0,3@1", ...ealArgs(prefix)]),
     );
     assertEquals((await p.exit()).code, 0, p.output);
-    const { workers } = lastJson(p.output) as {
-      workers: { lcoreId: number; expected: number; cpu: number }[];
-    };
+    const { workers } = lastJson(p.output) as { workers: unknown[] };
     assertEquals(workers, [
       { lcoreId: 0, expected: 0, cpu: 0 },
       { lcoreId: 3, expected: 3, cpu: 1 },
     ]);
+  });
+});
+
+Deno.test("workers get data, post messages, stop and join on request", async () => {
+  await withGroup("core_stop", async ({ prefix, track }) => {
+    const p = track(
+      denoRun(PEER, [
+        "workers",
+        "--lcores=0@0,3@1",
+        ...ealArgs(prefix),
+        "--",
+        "loop",
+      ]),
+    );
+    assertEquals((await p.exit()).code, 0, p.output);
+    const res = lastJson(p.output) as {
+      workers: { spun: boolean }[];
+      started: number;
+    };
+    assertEquals(res.started, 2);
+    assertEquals(res.workers.map((w) => w.spun), [true, true]);
   });
 });
 
