@@ -79,11 +79,11 @@ Deno.test("workers get data, post messages, stop and join on request", async () 
     );
     assertEquals((await p.exit()).code, 0, p.output);
     const res = lastJson(p.output) as {
-      workers: { spun: boolean }[];
+      workers: { lcoreId: number }[];
       started: number;
     };
     assertEquals(res.started, 2);
-    assertEquals(res.workers.map((w) => w.spun), [true, true]);
+    assertEquals(res.workers.map((w) => w.lcoreId), [0, 3]);
   });
 });
 
