@@ -40,8 +40,12 @@ export {
   primaryAlive,
   type ProcessType,
   processType,
+  removeRuntimeFiles,
+  runtimeDir,
   socketId,
   splitArgs,
+  tscCycles,
+  tscHz,
   workerLcores,
 } from "./lib/eal.ts";
 export { addressOf, pointerFrom, type PtrArray, ptrArray } from "./lib/ptr.ts";

@@ -25,6 +25,12 @@ const SHIM_ABI = 1;
 export class ShimLoadError extends Error {
   /** Paths tried, with the loader's message for each. */
   readonly tried: { path: string; error: string }[];
+  /**
+   * An error naming the paths tried.
+   *
+   * @param message what failed
+   * @param tried each path and its loader error
+   */
   constructor(message: string, tried: { path: string; error: string }[]) {
     super(message);
     this.name = "ShimLoadError";

@@ -18,6 +18,7 @@ export const symbols = {
   shim_errno: { parameters: [], result: "i32" },
   shim_lcore_id: { parameters: [], result: "u32" },
   shim_current_cpu: { parameters: [], result: "i32" },
+  shim_tsc_cycles: { parameters: [], result: "f64" },
   shim_lcore_bind: { parameters: ["u32"], result: "i32" },
   shim_lcore_unbind: { parameters: [], result: "void" },
 
@@ -136,6 +137,8 @@ export const symbols = {
   rte_lcore_is_enabled: { parameters: ["u32"], result: "i32" },
   rte_lcore_to_socket_id: { parameters: ["u32"], result: "u32" },
   rte_socket_id: { parameters: [], result: "u32" },
+  rte_get_tsc_hz: { parameters: [], result: "u64" },
+  rte_eal_get_runtime_dir: { parameters: [], result: "pointer" },
 
   // ---- DPDK: rings, mempools, memzones ----
   rte_ring_create: {

@@ -21,6 +21,8 @@ export class DpdkError extends Error {
   /** Positive errno value (as in `rte_errno`). */
   readonly errno: number;
   /**
+   * Builds the message from DPDK's text for `errno`.
+   *
    * @param what what was attempted, e.g. `rte_ring_create("PRI_2_SEC")`
    * @param errno errno value, either sign; defaults to `rte_errno`
    */

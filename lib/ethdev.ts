@@ -22,22 +22,29 @@ export interface PortInfo {
   driver: string;
   /** Device name, e.g. `net_null0`. */
   name: string;
+  /** Most RX queues the device supports. */
   maxRxQueues: number;
+  /** Most TX queues the device supports. */
   maxTxQueues: number;
   /** RSS hash functions the device supports. */
   rssOffloads: bigint;
+  /** RX offload capabilities (`RTE_ETH_RX_OFFLOAD_*`). */
   rxOffloadCapa: bigint;
+  /** TX offload capabilities (`RTE_ETH_TX_OFFLOAD_*`). */
   txOffloadCapa: bigint;
   /** NUMA socket, or -1 when unknown. */
   socket: number;
-  /** Configured RX and TX queues. */
+  /** Configured RX queues. */
   rxQueues: number;
+  /** Configured TX queues. */
   txQueues: number;
 }
 
 /** Options of {@linkcode Port.configure}. */
 export interface PortConfig {
+  /** RX queues to configure. */
   rxQueues: number;
+  /** TX queues to configure. */
   txQueues: number;
   /** RSS hash functions wanted (masked by the device's); 0n: no RSS. */
   rssHf?: bigint;
@@ -61,13 +68,21 @@ export interface PortConfigResult {
 
 /** Port counters (`rte_eth_stats`), totals of every process. */
 export interface PortStats {
+  /** Packets received. */
   ipackets: number;
+  /** Packets sent. */
   opackets: number;
+  /** Bytes received. */
   ibytes: number;
+  /** Bytes sent. */
   obytes: number;
+  /** Packets dropped by the device (RX queues full). */
   imissed: number;
+  /** Erroneous received packets. */
   ierrors: number;
+  /** Failed transmissions. */
   oerrors: number;
+  /** RX mbuf allocation failures. */
   rxNoMbuf: number;
   /** Per-queue RX packets (first queues, as requested). */
   qIpackets: number[];
@@ -77,9 +92,11 @@ export interface PortStats {
 
 /** Link state. */
 export interface LinkStatus {
+  /** Whether the link is up. */
   up: boolean;
   /** Speed in Mbps. */
   speed: number;
+  /** Full duplex (else half). */
   fullDuplex: boolean;
 }
 
@@ -88,7 +105,11 @@ export class Port {
   /** The port ID. */
   readonly id: number;
 
-  /** @throws Error when `id` is not a valid port of this process */
+  /**
+   * Opens port `id`.
+   *
+   * @throws Error when `id` is not a valid port of this process
+   */
   constructor(id: number) {
     if (
       !Number.isInteger(id) || id < 0 || id >= MAX_ETHPORTS ||

@@ -62,6 +62,7 @@ export interface LaunchOptions<D> {
 
 /** An lcore's outcome in {@linkcode LcoreGroup.join}. */
 export interface LcoreResult {
+  /** The lcore it ran on. */
   lcoreId: number;
   /** The main function's return value. */
   result: unknown;

@@ -68,7 +68,12 @@ export class MbufBurst {
   /** Room: the largest burst. */
   readonly size: number;
 
-  /** @param pool the pool the packets come from; @param size burst room */
+  /**
+   * Allocates the burst's arrays once.
+   *
+   * @param pool the pool the packets come from
+   * @param size burst room
+   */
   constructor(pool: Mempool, size = 32) {
     this.size = size;
     this.mbufs = ptrArray(size);

@@ -48,6 +48,7 @@ export class PoolView {
   /** The same memory as a DataView (little-endian reads with `true`). */
   readonly data: DataView<ArrayBuffer>;
 
+  /** A view of `length` bytes from `base` (see {@linkcode Mempool.view}). */
   constructor(base: Deno.PointerObject, length: number) {
     this.base = base;
     const ab = Deno.UnsafePointerView.getArrayBuffer(base, length);
@@ -75,6 +76,7 @@ export class Mempool {
   #owned: boolean;
   #view: PoolView | undefined;
 
+  /** Wraps a pool handle; use `create`, `createPktmbuf` or `lookup`. */
   protected constructor(
     name: string,
     handle: Deno.PointerObject,

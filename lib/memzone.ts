@@ -102,7 +102,13 @@ export class U64Counters {
   /** The counters as 32-bit halves (low word first, little-endian). */
   readonly words: Uint32Array<ArrayBuffer>;
 
-  /** @param buffer memory; @param offset byte offset (multiple of 8) */
+  /**
+   * Counters over `count` 64-bit words of `buffer` from `offset`.
+   *
+   * @param buffer memory
+   * @param offset byte offset (multiple of 8)
+   * @param count number of counters
+   */
   constructor(buffer: ArrayBuffer, offset: number, count: number) {
     if (offset % 8 !== 0) throw new RangeError("offset must be 8-aligned");
     this.words = new Uint32Array(buffer, offset, count * 2);
