@@ -56,6 +56,10 @@ export const symbols = {
     result: "i32",
   },
   shim_pktmbuf_free_bulk: { parameters: ["buffer", "u32"], result: "void" },
+  shim_pktmbuf_free_range: {
+    parameters: ["buffer", "u32", "u32"],
+    result: "void",
+  },
   shim_ptr_offsets: {
     parameters: ["buffer", "u32", "pointer", "buffer"],
     result: "void",

@@ -9,11 +9,22 @@ import { lib } from "../ffi/lib.ts";
 import type { Mempool, PoolView } from "./mempool.ts";
 import { type PtrArray, ptrArray } from "./ptr.ts";
 
-const layout = (() => {
-  const out = new Uint32Array(6);
-  lib().shim_mbuf_layout(out);
-  return out;
-})();
+let layout: Uint32Array | undefined;
+
+/**
+ * Field `i` of the shim's mbuf layout, asked for on first use rather than
+ * at import: importing mod.ts must not load the shim, so that a missing
+ * shim or DPDK library is reported by the app's EAL start-up (a readable
+ * message and exit status 1), not as an uncaught import error.
+ */
+function layoutField(i: number): number {
+  if (layout === undefined) {
+    const out = new Uint32Array(6);
+    lib().shim_mbuf_layout(out);
+    layout = out;
+  }
+  return layout[i];
+}
 
 /** Byte offsets of `struct rte_mbuf` fields, for reads through a view. */
 export const MBUF_LAYOUT: {
@@ -24,12 +35,24 @@ export const MBUF_LAYOUT: {
   readonly bufAddr: number;
   readonly size: number;
 } = Object.freeze({
-  dataOff: layout[0],
-  port: layout[1],
-  pktLen: layout[2],
-  dataLen: layout[3],
-  bufAddr: layout[4],
-  size: layout[5],
+  get dataOff() {
+    return layoutField(0);
+  },
+  get port() {
+    return layoutField(1);
+  },
+  get pktLen() {
+    return layoutField(2);
+  },
+  get dataLen() {
+    return layoutField(3);
+  },
+  get bufAddr() {
+    return layoutField(4);
+  },
+  get size() {
+    return layoutField(5);
+  },
 });
 
 /** Frees `n` mbufs of `mbufs` back to their pools (`rte_pktmbuf_free_bulk`). */
@@ -94,11 +117,6 @@ export class MbufBurst {
 
   /** Frees mbufs `from` .. `to - 1` of the burst. */
   free(from: number, to: number): void {
-    if (to <= from) return;
-    if (from === 0) {
-      lib().shim_pktmbuf_free_bulk(this.mbufs, to);
-    } else {
-      lib().shim_pktmbuf_free_bulk(this.mbufs.subarray(from, to), to - from);
-    }
+    lib().shim_pktmbuf_free_range(this.mbufs, from, to);
   }
 }

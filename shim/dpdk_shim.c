@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -52,6 +53,13 @@ unsigned shim_lcore_id(void) { return rte_lcore_id(); }
 
 /** CPU the calling thread runs on now. */
 int shim_current_cpu(void) { return sched_getcpu(); }
+
+/**
+ * The TSC (rte_get_tsc_cycles) as a double, so TypeScript gets it from a
+ * fast call without a BigInt; exact below 2^53 cycles (about a month of
+ * uptime at 3 GHz), and differences stay accurate to a few cycles beyond.
+ */
+double shim_tsc_cycles(void) { return (double)rte_get_tsc_cycles(); }
 
 /**
  * Make the calling (non-EAL) thread act as lcore `lcore_id`: set the
@@ -153,6 +161,13 @@ int shim_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **m,
 void shim_pktmbuf_free_bulk(struct rte_mbuf **m, unsigned n)
 {
 	rte_pktmbuf_free_bulk(m, n);
+}
+
+/** Frees m[from] .. m[to - 1] (what a partial send left, say). */
+void shim_pktmbuf_free_range(struct rte_mbuf **m, unsigned from, unsigned to)
+{
+	if (to > from)
+		rte_pktmbuf_free_bulk(&m[from], to - from);
 }
 
 /**
