@@ -38,6 +38,7 @@ export {
   lcores,
   mainLcore,
   primaryAlive,
+  processStartTime,
   type ProcessType,
   processType,
   removeRuntimeFiles,

@@ -25,12 +25,64 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * The `--file-prefix` of an EAL command line (`rte`, DPDK's default, when
+ * none is given).
+ */
+export function filePrefixOf(argv: readonly string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--") break;
+    if (argv[i].startsWith("--file-prefix=")) return argv[i].slice(14);
+    if (argv[i] === "--file-prefix" && i + 1 < argv.length) return argv[i + 1];
+  }
+  return "rte";
+}
+
+/**
+ * The PID of the process holding the primary's lock on a group's config
+ * file (`/var/run/dpdk/PREFIX/config`, root's runtime directory), read from
+ * `/proc/locks`; undefined when no process holds it (no primary running)
+ * or it cannot be told. Safe to call from any process: it opens no lock.
+ */
+export function primaryPidOf(prefix: string): number | undefined {
+  try {
+    const config = Deno.statSync(`/var/run/dpdk/${prefix}/config`);
+    for (const line of Deno.readTextFileSync("/proc/locks").split("\n")) {
+      // "1: POSIX  ADVISORY  WRITE 9965 fe:00:1474798 136 17543"
+      const f = line.trim().split(/\s+/);
+      if (f[1] !== "POSIX" || f[3] !== "WRITE") continue;
+      if (Number(f[5]?.split(":")[2]) === config.ino) return Number(f[4]);
+    }
+  } catch {
+    // no runtime directory, or /proc/locks unreadable: cannot tell
+  }
+  return undefined;
+}
+
 /** Hints for EAL failures whose DPDK message is terse. */
 function ealHint(e: DpdkError, argv: readonly string[]): string {
+  if (e.errno === 13) {
+    // rte_eal_init sets EACCES when "Cannot get hugepage information."
+    return "no usable hugepages: mount hugetlbfs and reserve pages " +
+      "(dpdk-hugepages.py --setup 1G), or check --huge-dir";
+  }
+  const prefix = filePrefixOf(argv);
+  const primary = primaryPidOf(prefix);
   const secondary = argv.some((a) => /--proc-type[= ]?secondary/.test(a)) ||
     argv.join(" ").includes("--proc-type secondary");
   if (secondary) {
-    return "is the primary process running with the same --file-prefix?";
+    return primary === undefined
+      ? `no primary process is running with --file-prefix ${prefix}: ` +
+        "start the primary first"
+      : `the primary process (pid ${primary}) is running: see EAL's ` +
+        "message above (start a secondary once the primary has finished " +
+        "its initialisation)";
+  }
+  if (primary !== undefined && primary !== Deno.pid) {
+    // rte_eal_init fails with EINVAL when the config lock is taken
+    return `another primary process (pid ${primary}) is running with ` +
+      `--file-prefix ${prefix}: start this one with --proc-type=secondary ` +
+      "(or auto), or give it its own --file-prefix";
   }
   if (e.errno === 114 || e.errno === 11) {
     return "is another primary process running with the same --file-prefix?";

@@ -51,7 +51,11 @@ export function shimCandidates(): string[] {
   const override = envOverride();
   if (override) return [override];
   const paths = [
-    new URL(`../shim/${SHIM_NAME}`, import.meta.url).pathname,
+    // decoded: a folder or binary name with a space is %20 in the URL (a
+    // compiled binary's modules live under $TMPDIR/deno-compile-NAME/)
+    decodeURIComponent(
+      new URL(`../shim/${SHIM_NAME}`, import.meta.url).pathname,
+    ),
   ];
   try {
     const exe = Deno.execPath();

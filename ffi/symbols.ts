@@ -21,6 +21,7 @@ export const symbols = {
   shim_tsc_cycles: { parameters: [], result: "f64" },
   shim_lcore_bind: { parameters: ["u32"], result: "i32" },
   shim_lcore_unbind: { parameters: [], result: "void" },
+  shim_proc_start_time: { parameters: ["i32"], result: "f64" },
 
   // ---- shim: rings (hot) ----
   shim_ring_enqueue_burst: {
@@ -78,9 +79,58 @@ export const symbols = {
   },
   shim_mbuf_layout: { parameters: ["buffer"], result: "void" },
 
+  // ---- shim: bursts whose arrays are passed as pointers (hot) ----
+  // Pointer arguments cross faster than typed-array buffers; used by
+  // MbufBurst.receive/send on arrays whose memory never moves.
+  shim_eth_rx_locate: {
+    parameters: [
+      "u16",
+      "u16",
+      "pointer",
+      "u16",
+      "pointer",
+      "pointer",
+      "pointer",
+    ],
+    result: "u16",
+  },
+  shim_eth_tx_burst_free_ptr: {
+    name: "shim_eth_tx_burst_free",
+    parameters: ["u16", "u16", "pointer", "u16"],
+    result: "u16",
+  },
+  shim_ring_enqueue_burst_ptr: {
+    name: "shim_ring_enqueue_burst",
+    parameters: ["pointer", "pointer", "u32"],
+    result: "u32",
+  },
+  shim_ring_dequeue_burst_ptr: {
+    name: "shim_ring_dequeue_burst",
+    parameters: ["pointer", "pointer", "u32"],
+    result: "u32",
+  },
+  shim_pktmbuf_alloc_locate: {
+    parameters: ["pointer", "pointer", "u32", "pointer", "pointer", "pointer"],
+    result: "i32",
+  },
+  shim_mbuf_data_ptr: {
+    name: "shim_mbuf_data",
+    parameters: ["pointer", "u32", "pointer", "pointer", "pointer"],
+    result: "void",
+  },
+  shim_mbuf_set_len_ptr: {
+    name: "shim_mbuf_set_len",
+    parameters: ["pointer", "u32", "pointer"],
+    result: "void",
+  },
+
   // ---- shim: memzones ----
   shim_memzone_addr: { parameters: ["pointer"], result: "pointer" },
   shim_memzone_len: { parameters: ["pointer"], result: "u64" },
+  shim_atomic_cas_u32: {
+    parameters: ["pointer", "u32", "u32"],
+    result: "u32",
+  },
 
   // ---- shim: ethdev (hot) ----
   shim_eth_rx_burst: {

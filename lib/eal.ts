@@ -104,6 +104,19 @@ export function primaryAlive(): boolean {
   return lib().rte_eal_primary_proc_alive(null) !== 0;
 }
 
+/**
+ * When process `pid` started (clock ticks since boot, field 22 of
+ * `/proc/PID/stat`), or -1 when no such process runs (gone, or a zombie).
+ * Compared with a start time recorded earlier, it tells a live process from
+ * a reused PID. Read through the shim: it needs no Deno permission beyond
+ * FFI, where Deno's own file API reads `/proc` only with `--allow-all`
+ * (which compiled apps are not granted, see tools/compile_config.ts).
+ * Works before {@linkcode initEal}.
+ */
+export function processStartTime(pid: number): number {
+  return lib().shim_proc_start_time(pid);
+}
+
 /** The main lcore's ID. */
 export function mainLcore(): number {
   return lib().rte_get_main_lcore();

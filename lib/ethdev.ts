@@ -433,6 +433,19 @@ export class TxBuffer {
     return Number(this.#counters[1]);
   }
 
+  /**
+   * A live view of the counters as 32-bit halves: `[sent low, sent high,
+   * dropped low, dropped high]`. Reading it allocates nothing (no BigInt),
+   * so a hot loop can follow the counters; make the view once.
+   */
+  counterWords(): Uint32Array<ArrayBuffer> {
+    return new Uint32Array(
+      this.#counters.buffer,
+      this.#counters.byteOffset,
+      4,
+    );
+  }
+
   /** Frees the buffer (send or drop what it holds first). */
   [Symbol.dispose](): void {
     if (this.#owned) {

@@ -83,6 +83,30 @@ export class Memzone {
     return new U64Counters(this.buffer, offset, count);
   }
 
+  /**
+   * Atomic compare-and-swap of the u32 at byte `offset` (a multiple of 4),
+   * safe against other threads and processes: if it holds `expected` it
+   * becomes `desired`. Returns the value it held before, so the swap
+   * happened iff the result equals `expected`. For claims (e.g. a slot
+   * holding an owner's PID); not meant for hot loops.
+   */
+  compareExchangeU32(
+    offset: number,
+    expected: number,
+    desired: number,
+  ): number {
+    if (offset % 4 !== 0 || offset < 0 || offset + 4 > this.length) {
+      throw new RangeError(
+        `offset ${offset} is not an aligned u32 in memzone ${this.name}`,
+      );
+    }
+    return lib().shim_atomic_cas_u32(
+      Deno.UnsafePointer.offset(this.addr, offset),
+      expected >>> 0,
+      desired >>> 0,
+    );
+  }
+
   /** Frees the memzone if this handle reserved it; a no-op otherwise. */
   [Symbol.dispose](): void {
     if (this.#owned) {

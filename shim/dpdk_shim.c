@@ -10,7 +10,11 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -202,6 +206,37 @@ void shim_mbuf_data(struct rte_mbuf **m, unsigned n, uintptr_t base,
 	}
 }
 
+/**
+ * Hot-path helper for MbufBurst.receive: rte_eth_rx_burst, then what
+ * shim_mbuf_data gives for the received mbufs, in one FFI crossing.
+ * Returns the number of packets received.
+ */
+uint16_t shim_eth_rx_locate(uint16_t port, uint16_t queue, struct rte_mbuf **m,
+			    uint16_t n, uintptr_t base, uint32_t *off,
+			    uint16_t *len)
+{
+	uint16_t nb = rte_eth_rx_burst(port, queue, m, n);
+
+	shim_mbuf_data(m, nb, base, off, len);
+	return nb;
+}
+
+/**
+ * Hot-path helper for MbufBurst.alloc: rte_pktmbuf_alloc_bulk (all or
+ * none), then what shim_mbuf_data gives for the new mbufs, in one FFI
+ * crossing. Returns 0, or a negative errno when the pool has too few.
+ */
+int shim_pktmbuf_alloc_locate(struct rte_mempool *mp, struct rte_mbuf **m,
+			      unsigned n, uintptr_t base, uint32_t *off,
+			      uint16_t *len)
+{
+	int ret = rte_pktmbuf_alloc_bulk(mp, m, n);
+
+	if (ret == 0)
+		shim_mbuf_data(m, n, base, off, len);
+	return ret;
+}
+
 /** Set data and packet length of single-segment mbufs (for generators). */
 void shim_mbuf_set_len(struct rte_mbuf **m, unsigned n, const uint16_t *len)
 {
@@ -230,6 +265,19 @@ void shim_mbuf_layout(uint32_t *out)
 
 void *shim_memzone_addr(const struct rte_memzone *mz) { return mz->addr; }
 uint64_t shim_memzone_len(const struct rte_memzone *mz) { return mz->len; }
+
+/**
+ * Atomic compare-and-swap of a 32-bit word in shared memory (sequentially
+ * consistent, safe across processes): if *p == expected, *p = desired.
+ * Returns the value *p held before; the swap happened iff it equals
+ * `expected`. For claims in memzones (JS Atomics need a SharedArrayBuffer).
+ */
+uint32_t shim_atomic_cas_u32(uint32_t *p, uint32_t expected, uint32_t desired)
+{
+	__atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	return expected;
+}
 
 /* ---- ethdev ------------------------------------------------------------- */
 
@@ -473,4 +521,44 @@ int shim_eth_stats(uint16_t port, uint64_t *out, unsigned nq)
 		out[8 + nq + i] = s.q_opackets[i];
 	}
 	return 0;
+}
+
+/* ---- processes ---------------------------------------------------------- */
+
+/**
+ * Start time of process `pid` (field 22 of /proc/PID/stat: clock ticks
+ * since boot), or -1 when no such process runs (gone, or a zombie). With
+ * a recorded start time it tells a live process from a reused PID. Here
+ * rather than in TypeScript because Deno lets a script read /proc only
+ * with --allow-all, which compiled apps are not granted.
+ */
+double shim_proc_start_time(int32_t pid)
+{
+	char path[64], buf[1024];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "pid (comm) S ppid ...": comm may hold spaces and parentheses */
+	char *p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ')
+		return -1;
+	p += 2; /* field 3, the state */
+	if (*p == 'Z' || *p == 'X')
+		return -1;
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (p == NULL)
+			return -1;
+		p++;
+	}
+	return strtod(p, NULL);
 }

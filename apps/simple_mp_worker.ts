@@ -1,0 +1,105 @@
+/**
+ * The receive lcore of simple_mp (`lcore_recv` in the C original's main.c):
+ * dequeues messages from the receive ring in bursts, prints each one as
+ * `core N: Received '<text>'` and returns the buffers to the pool.
+ *
+ * The text is copied byte for byte, as C's `printf("%s")` does, into one
+ * output buffer per burst, which is written with one call: nothing is
+ * allocated per message or per burst.
+ *
+ * Run by `launchLcores` from apps/simple_mp.ts on each worker lcore.
+ *
+ * @module
+ */
+
+import { type LcoreContext, Mempool, ptrArray, Ring } from "../mod.ts";
+
+/** What the main thread hands to each receive lcore. */
+export interface RecvData {
+  /** Address of the ring to receive from (`Ring.address`). */
+  ring: bigint;
+  /** Address of the message pool (`Mempool.address`). */
+  pool: bigint;
+}
+
+/** Messages taken from the ring per FFI crossing. */
+const BURST = 32;
+/** Idle pause when the ring is empty: the C original's `usleep(5)`. */
+const IDLE_MS = 0.005;
+
+/** Bytes gathered into one buffer and written to stdout in one go. */
+class LineWriter {
+  #buf: Uint8Array<ArrayBuffer>;
+  #len = 0;
+  /** Views of the buffer's first N bytes, made once per N. */
+  #views: Uint8Array[] = [];
+
+  constructor(size: number) {
+    this.#buf = new Uint8Array(size);
+  }
+
+  /** Appends all of `bytes`. */
+  append(bytes: Uint8Array): void {
+    this.#buf.set(bytes, this.#len);
+    this.#len += bytes.length;
+  }
+
+  /**
+   * Appends the C string at `off` in `mem`: the bytes up to the NUL, at
+   * most `max` (a message without a NUL is cut at its element's end).
+   */
+  appendCString(mem: Uint8Array, off: number, max: number): void {
+    const buf = this.#buf;
+    let len = this.#len;
+    for (let i = off; i < off + max && mem[i] !== 0; i++) buf[len++] = mem[i];
+    this.#len = len;
+  }
+
+  /** Writes what was gathered to stdout, all of it. */
+  flush(): void {
+    const len = this.#len;
+    this.#len = 0;
+    const view = this.#views[len] ??= this.#buf.subarray(0, len);
+    let done = Deno.stdout.writeSync(view);
+    while (done < len) done += Deno.stdout.writeSync(view.subarray(done));
+  }
+}
+
+/**
+ * The receive loop. Returns the number of messages received once the
+ * group is stopped.
+ */
+export default function lcoreRecv(ctx: LcoreContext<RecvData>): number {
+  const ring = Ring.fromAddress(ctx.data.ring);
+  const pool = Mempool.fromAddress(ctx.data.pool);
+  const view = pool.view();
+  const eltSize = pool.eltSize;
+  const objs = ptrArray(BURST);
+  const offs = new Uint32Array(BURST);
+  const idle = new Int32Array(new SharedArrayBuffer(4));
+  const encoder = new TextEncoder();
+  const before = encoder.encode(`core ${ctx.lcoreId}: Received '`);
+  const after = encoder.encode("'\n");
+  const out = new LineWriter(BURST * (before.length + eltSize + after.length));
+  let received = 0;
+
+  out.append(encoder.encode(`Starting core ${ctx.lcoreId}\n`));
+  out.flush();
+  while (ctx.running()) {
+    const n = ring.dequeueBurst(objs, BURST);
+    if (n === 0) {
+      Atomics.wait(idle, 0, 0, IDLE_MS);
+      continue;
+    }
+    view.offsets(objs, n, offs);
+    for (let i = 0; i < n; i++) {
+      out.append(before);
+      out.appendCString(view.bytes, offs[i], eltSize);
+      out.append(after);
+    }
+    pool.putBulk(objs, n);
+    received += n;
+    out.flush();
+  }
+  return received;
+}

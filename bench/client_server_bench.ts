@@ -1,0 +1,198 @@
+/**
+ * client_server_mp, C original vs TypeScript, side by side on two
+ * net_null ports.
+ *
+ * Both run with the same EAL and application arguments (including
+ * `--base-virtaddr`, see tests/client_server_test.ts): the server on
+ * lcore 0 (CPU 0), the clients on lcores 1 and 2 (CPU 1). Packets per
+ * second are read from the ports' own counters over DPDK's telemetry
+ * socket (the same source for both) over a fixed window after a warm-up:
+ * "fwd" is what the clients sent (TX of ports 0 and 1: packets that went
+ * all the way through), "srv rx" what the server received. Scenarios:
+ * server + 1 client, server + 2 clients. C and TypeScript runs alternate
+ * (and swap order every round) so that load from elsewhere hits both; the
+ * table gives the median of each and the ratio TS/C.
+ *
+ * ```
+ * deno run -A bench/client_server_bench.ts [--runs 5] [--warmup 2] [--window 3]
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "@std/cli/parse-args";
+import { cOriginal } from "../tests/_c_build.ts";
+import {
+  Proc,
+  removePrefixFiles,
+  ROOT,
+  uniquePrefix,
+} from "../tests/_helpers.ts";
+import { portStats } from "./telemetry.ts";
+
+type Impl = "C" | "TS";
+
+interface Scenario {
+  name: string;
+  /** `--lcores` of each client, client 0 first. */
+  clients: string[];
+}
+
+const SERVER_LCORES = "0@0";
+const SCENARIOS: Scenario[] = [
+  { name: "server + 1 client", clients: ["1@1"] },
+  { name: "server + 2 clients", clients: ["1@1", "2@1"] },
+];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Port counters summed over ports 0 and 1, and when they were read. */
+async function totals(
+  prefix: string,
+): Promise<{ tx: number; rx: number; at: number }> {
+  const before = performance.now();
+  const st = await portStats(prefix, [0, 1]);
+  const after = performance.now();
+  return {
+    tx: st[0].opackets + st[1].opackets,
+    rx: st[0].ipackets + st[1].ipackets,
+    at: (before + after) / 2,
+  };
+}
+
+/** One run: starts server and clients, measures, stops them. */
+async function measure(
+  impl: Impl,
+  sc: Scenario,
+  bins: { server: string; client: string },
+  warmupS: number,
+  windowS: number,
+): Promise<{ fwd: number; rx: number }> {
+  const prefix = uniquePrefix("csmp_bench");
+  const run = (app: "server" | "client", args: string[], name: string) =>
+    impl === "C" ? new Proc(bins[app], args, { name }) : new Proc(
+      Deno.execPath(),
+      ["run", "-A", `${ROOT}apps/mp_${app}.ts`, ...args],
+      { name },
+    );
+  const eal = (lcores: string) => [
+    `--lcores=${lcores}`,
+    "--no-pci",
+    `--file-prefix=${prefix}`,
+    "--log-level=lib.eal:error",
+    // hugepage memory above 2^46, where V8 never maps anything: a Deno
+    // secondary can then always map it where the primary has it
+    "--base-virtaddr=0x500000000000",
+  ];
+  const procs: Proc[] = [];
+  try {
+    const server = run("server", [
+      ...eal(SERVER_LCORES),
+      "--vdev=net_null0",
+      "--vdev=net_null1",
+      "--",
+      "-p",
+      "3",
+      "-n",
+      String(sc.clients.length),
+    ], `${impl} mp_server`);
+    procs.push(server);
+    await server.waitFor("Finished Process Init", 30_000);
+    for (let id = 0; id < sc.clients.length; id++) {
+      const c = run("client", [
+        ...eal(sc.clients[id]),
+        "--proc-type=secondary",
+        "--",
+        "-n",
+        String(id),
+      ], `${impl} mp_client ${id}`);
+      procs.push(c);
+      await c.waitFor("Finished Process Init", 30_000);
+    }
+    await sleep(warmupS * 1000);
+    const a = await totals(prefix);
+    await sleep(windowS * 1000);
+    const b = await totals(prefix);
+    const s = (b.at - a.at) / 1000;
+    return { fwd: (b.tx - a.tx) / s, rx: (b.rx - a.rx) / s };
+  } finally {
+    for (const p of procs.toReversed()) {
+      p.kill("SIGINT");
+      await p.exit(5000);
+    }
+    await removePrefixFiles(prefix);
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const mpps = (pps: number) => (pps / 1e6).toFixed(2);
+
+async function main(): Promise<void> {
+  const a = parseArgs(Deno.args, {
+    string: ["runs", "warmup", "window"],
+    default: { runs: "5", warmup: "2", window: "3" },
+  });
+  const runs = Number(a.runs);
+  const warmup = Number(a.warmup);
+  const window = Number(a.window);
+  if (![runs, warmup, window].every((x) => Number.isFinite(x) && x > 0)) {
+    console.error(
+      "usage: deno run -A bench/client_server_bench.ts [--runs N] [--warmup S] [--window S]",
+    );
+    Deno.exit(2);
+  }
+  const bins = {
+    server: await cOriginal("mp_server"),
+    client: await cOriginal("mp_client"),
+  };
+  const fwd = new Map<string, number[]>();
+  const rx = new Map<string, number[]>();
+  const push = (m: Map<string, number[]>, k: string, v: number) =>
+    m.set(k, [...(m.get(k) ?? []), v]);
+  const started = performance.now();
+  for (let r = 0; r < runs; r++) {
+    const order: Impl[] = r % 2 === 0 ? ["C", "TS"] : ["TS", "C"];
+    for (const sc of SCENARIOS) {
+      for (const impl of order) {
+        const res = await measure(impl, sc, bins, warmup, window);
+        push(fwd, `${sc.name}/${impl}`, res.fwd);
+        push(rx, `${sc.name}/${impl}`, res.rx);
+        console.log(
+          `run ${r + 1}/${runs} ${sc.name.padEnd(18)} ${impl.padEnd(2)} ` +
+            `fwd ${mpps(res.fwd)} Mpps, srv rx ${mpps(res.rx)} Mpps`,
+        );
+      }
+    }
+  }
+  const secs = ((performance.now() - started) / 1000).toFixed(0);
+  console.log(
+    `\nclient_server_mp, net_null x2, median of ${runs} alternating runs ` +
+      `(window ${window} s after ${warmup} s warm-up; ${secs} s in all)\n`,
+  );
+  console.log(
+    "| scenario           | C fwd Mpps | TS fwd Mpps | TS/C fwd | C srv rx Mpps | TS srv rx Mpps |",
+  );
+  console.log(
+    "|--------------------|-----------:|------------:|---------:|--------------:|---------------:|",
+  );
+  for (const sc of SCENARIOS) {
+    const c = median(fwd.get(`${sc.name}/C`)!);
+    const t = median(fwd.get(`${sc.name}/TS`)!);
+    const cr = median(rx.get(`${sc.name}/C`)!);
+    const tr = median(rx.get(`${sc.name}/TS`)!);
+    console.log(
+      `| ${sc.name.padEnd(18)} | ${mpps(c).padStart(10)} | ${
+        mpps(t).padStart(11)
+      } | ${(t / c).toFixed(3).padStart(8)} | ${mpps(cr).padStart(13)} | ${
+        mpps(tr).padStart(14)
+      } |`,
+    );
+  }
+}
+
+if (import.meta.main) await main();
