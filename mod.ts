@@ -30,6 +30,7 @@ export { check, DpdkError, rteErrno, strerror } from "./lib/errors.ts";
 export {
   cleanupEal,
   currentCpu,
+  DEFAULT_BASE_VIRTADDR,
   type EalInit,
   ealInitialised,
   initEal,
@@ -49,7 +50,13 @@ export {
   tscHz,
   workerLcores,
 } from "./lib/eal.ts";
-export { addressOf, pointerFrom, type PtrArray, ptrArray } from "./lib/ptr.ts";
+export {
+  addressOf,
+  pointerFrom,
+  type PtrArray,
+  ptrArray,
+  stridePtrs,
+} from "./lib/ptr.ts";
 export { Ring, type RingOptions } from "./lib/ring.ts";
 export {
   Mempool,

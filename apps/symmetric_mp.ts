@@ -137,28 +137,6 @@ function checkProcId(procId: number, numProcs: number, whose: string): void {
 
 const hex = (mask: number) => "0x" + mask.toString(16);
 
-// --------------------------------------------------------------- EAL args
-
-/**
- * Where a primary asks EAL to put its hugepage memory, unless the command
- * line says otherwise. A secondary must map that memory at the very same
- * addresses; V8 scatters its own reservations at random addresses below
- * 64 TiB (it truncates its mmap hints to 46 bits), which includes EAL's
- * default area (from 4 GiB up), so a Deno secondary failed to attach about
- * once in 25 ("Cannot get a virtual area at requested address"). Above
- * 64 TiB only the kernel's top-down allocations live, far above this.
- */
-const BASE_VIRTADDR = "0x500000000000";
-
-/** The command line with `--base-virtaddr` added, if its EAL part has none. */
-function withBaseVirtaddr(argv: string[]): string[] {
-  const end = argv.includes("--") ? argv.indexOf("--") : argv.length;
-  if (argv.slice(0, end).some((a) => a.startsWith("--base-virtaddr"))) {
-    return argv;
-  }
-  return [`--base-virtaddr=${BASE_VIRTADDR}`, ...argv];
-}
-
 // ------------------------------------------------------------ group record
 
 /** Most processes a group can record: one per lcore ID (RTE_MAX_LCORE). */
@@ -483,7 +461,7 @@ async function printStatsAndExit(signum: number): Promise<never> {
 async function main(): Promise<void> {
   // as in C, the handlers are set first: a signal at any point is clean
   onShutdown((_sig, signum) => printStatsAndExit(signum));
-  const eal = startEal(withBaseVirtaddr(Deno.args), PROG);
+  const eal = startEal(Deno.args, PROG);
   if (Port.count() === 0) fail("No Ethernet ports - bye");
 
   let opts: SmpOptions;
@@ -596,6 +574,7 @@ async function main(): Promise<void> {
         return {
           ports: opts.ports.slice(start, start + count),
           queue: procId,
+          pool: POOL_NAME,
           stats: run.stats.buffer,
         };
       },

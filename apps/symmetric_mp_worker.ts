@@ -4,14 +4,16 @@
  * this lcore's ports and send what arrives on the same queue of the paired
  * port (0 <-> 1, 2 <-> 3, ...), freeing what the TX queue refuses.
  *
- * Counts go to a SharedArrayBuffer the main thread reads after the lcores
- * have stopped: RX on the input port, TX and Drop on the output port, as
- * in C. Nothing is allocated per burst.
+ * Each burst is one FFI crossing (`MbufBurst.forward`: RX burst, TX burst,
+ * free the rest), as the packets are not looked at. Counts go to a
+ * SharedArrayBuffer the main thread reads after the lcores have stopped:
+ * RX on the input port, TX and Drop on the output port, as in C. Nothing
+ * is allocated per burst.
  *
  * @module
  */
 
-import { type LcoreContext, Port, ptrArray } from "../mod.ts";
+import { type LcoreContext, MbufBurst, Mempool } from "../mod.ts";
 
 /** Packets per burst (`PKT_BURST`). */
 export const PKT_BURST = 32;
@@ -31,6 +33,8 @@ export interface SmpLcoreData {
   ports: number[];
   /** The queue to use on every port: the process's proc-id. */
   queue: number;
+  /** Name of the mbuf pool (the RX queues' pool). */
+  pool: string;
   /** Per-port counts (Float64, `STATS_STRIDE` per port, by port ID). */
   stats: SharedArrayBuffer;
 }
@@ -40,19 +44,18 @@ export default function lcoreMain(ctx: LcoreContext<SmpLcoreData>): void {
   const { ports, queue } = ctx.data;
   const stats = new Float64Array(ctx.data.stats);
   const n = ports.length;
-  const src = ports.map((p) => new Port(p));
-  const dst = ports.map((_, i) => new Port(ports[i ^ 1]));
+  const dst = ports.map((_, i) => ports[i ^ 1]); // 0 <-> 1, 2 <-> 3 etc
   const srcStats = ports.map((p) => p * STATS_STRIDE);
-  const dstStats = ports.map((_, i) => ports[i ^ 1] * STATS_STRIDE);
-  const buf = ptrArray(PKT_BURST);
+  const dstStats = dst.map((p) => p * STATS_STRIDE);
+  const burst = new MbufBurst(Mempool.lookup(ctx.data.pool), PKT_BURST);
 
   while (ctx.running()) {
     for (let p = 0; p < n; p++) {
-      const rx = src[p].rxBurst(queue, buf, PKT_BURST);
-      if (rx === 0) continue;
+      const r = burst.forward(ports[p], queue, dst[p], queue, PKT_BURST);
+      if (r === 0) continue;
+      const rx = r & 0xffff;
+      const tx = r >>> 16;
       stats[srcStats[p] + STAT_RX] += rx;
-
-      const tx = dst[p].txBurstOrFree(queue, buf, rx);
       stats[dstStats[p] + STAT_TX] += tx;
       if (tx !== rx) stats[dstStats[p] + STAT_DROP] += rx - tx;
     }

@@ -231,8 +231,11 @@ Deno.test("port pairs are spread over the lcores as in C", async () => {
       vdevs: four,
       app: app(1, 0, "f"),
     }));
-    await p.waitFor(/Lcore 0 using ports 0 1 \nlcore 0 using queue 0/);
-    await p.waitFor(/Lcore 1 using ports 2 3 \nlcore 1 using queue 0/);
+    // lines of the two lcores may interleave: match each on its own
+    await p.waitFor(/^Lcore 0 using ports 0 1 $/m);
+    await p.waitFor(/^lcore 0 using queue 0 of each port$/m);
+    await p.waitFor(/^Lcore 1 using ports 2 3 $/m);
+    await p.waitFor(/^lcore 1 using queue 0 of each port$/m);
     assertMatch(p.output, /Lcore 2 has nothing to do/);
     const insp = new Inspector(prefix, "5@0", four);
     track(insp.proc);
