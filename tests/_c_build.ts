@@ -22,11 +22,18 @@ const DIRS: Record<CApp, string> = {
 };
 
 async function run(cmd: string, args: string[], cwd?: string): Promise<void> {
-  const out = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" })
+  const out = await new Deno.Command(cmd, {
+    args,
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   if (!out.success) {
     throw new Error(
-      `${cmd} ${args.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`,
+      `${cmd} ${args.join(" ")} failed:\n${
+        new TextDecoder().decode(out.stderr)
+      }`,
     );
   }
 }

@@ -236,7 +236,7 @@ Deno.test("port pairs are spread over the lcores as in C", async () => {
     await p.waitFor(/^lcore 0 using queue 0 of each port$/m);
     await p.waitFor(/^Lcore 1 using ports 2 3 $/m);
     await p.waitFor(/^lcore 1 using queue 0 of each port$/m);
-    assertMatch(p.output, /Lcore 2 has nothing to do/);
+    await p.waitFor(/Lcore 2 has nothing to do/);
     const insp = new Inspector(prefix, "5@0", four);
     track(insp.proc);
     await insp.ready();
