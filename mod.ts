@@ -39,6 +39,7 @@ export {
   lcores,
   mainLcore,
   primaryAlive,
+  processAlive,
   processStartTime,
   type ProcessType,
   processType,

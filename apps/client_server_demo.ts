@@ -20,9 +20,6 @@ const EAL = [
   "--no-pci",
   `--file-prefix=${PREFIX}`,
   "--log-level=lib.eal:error",
-  // hugepage memory above 2^46, where V8 never places its own mappings, so
-  // a secondary can always map it at the primary's address
-  "--base-virtaddr=0x500000000000",
 ];
 
 /** A child process whose output is read line by line. */
@@ -35,8 +32,10 @@ class Child {
 
   constructor(name: string, app: string, args: string[]) {
     this.name = name;
-    this.proc = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}apps/${app}`, ...args],
+    // in a session of its own (setsid), so that Ctrl-C reaches the demo
+    // only, which then stops the clients first and the server last
+    this.proc = new Deno.Command("setsid", {
+      args: [Deno.execPath(), "run", "-A", `${ROOT}apps/${app}`, ...args],
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

@@ -281,6 +281,11 @@ async function main(): Promise<number> {
   clearInterval(timer);
   removeSignals();
 
+  // clients stopped by the same Ctrl-C (one process group) are finishing:
+  // give them a moment, so the final counts include their last packets
+  for (let i = 0; i < 25 && registry.attached().length > 0; i++) {
+    await pause(20);
+  }
   await drainRings(rings, registry);
   const left = rings.map((r) => r.count());
   const ethdev = ports.map((p) => {

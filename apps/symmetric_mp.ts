@@ -32,6 +32,7 @@ import {
   Mempool,
   Memzone,
   Port,
+  processAlive,
   processStartTime,
   type ProcessType,
   RSS_IP,
@@ -239,7 +240,7 @@ class GroupRecord {
     if (pid === 0 || pid === this.#me) return 0;
     const start = (this.#w[s + S_START_HI] >>> 0) * 2 ** 32 +
       (this.#w[s + S_START_LO] >>> 0);
-    return processStartTime(pid) === start ? pid : 0;
+    return processAlive(pid, start) ? pid : 0;
   }
 
   #lock(): void {
@@ -250,7 +251,7 @@ class GroupRecord {
       if (holder === 0) return;
       // a holder that died keeps the lock: take it over
       if (
-        processStartTime(holder) < 0 &&
+        !processAlive(holder) &&
         this.#zone.compareExchangeU32(lockAt, holder, this.#me) === holder
       ) return;
       if (Date.now() > deadline) {

@@ -69,6 +69,10 @@ export const symbols = {
     parameters: ["buffer", "u32", "pointer", "buffer"],
     result: "void",
   },
+  shim_ptr_stride: {
+    parameters: ["buffer", "u32", "u32", "u32", "buffer"],
+    result: "u32",
+  },
   shim_mbuf_data: {
     parameters: ["buffer", "u32", "pointer", "buffer", "buffer"],
     result: "void",
@@ -99,6 +103,10 @@ export const symbols = {
     parameters: ["u16", "u16", "pointer", "u16"],
     result: "u16",
   },
+  shim_eth_forward_burst: {
+    parameters: ["u16", "u16", "u16", "u16", "pointer", "u16"],
+    result: "u32",
+  },
   shim_ring_enqueue_burst_ptr: {
     name: "shim_ring_enqueue_burst",
     parameters: ["pointer", "pointer", "u32"],
@@ -108,6 +116,31 @@ export const symbols = {
     name: "shim_ring_dequeue_burst",
     parameters: ["pointer", "pointer", "u32"],
     result: "u32",
+  },
+  shim_ring_enqueue_bulk_ptr: {
+    name: "shim_ring_enqueue_bulk",
+    parameters: ["pointer", "pointer", "u32"],
+    result: "u32",
+  },
+  shim_eth_rx_burst_ptr: {
+    name: "shim_eth_rx_burst",
+    parameters: ["u16", "u16", "pointer", "u16"],
+    result: "u16",
+  },
+  shim_pktmbuf_free_bulk_ptr: {
+    name: "shim_pktmbuf_free_bulk",
+    parameters: ["pointer", "u32"],
+    result: "void",
+  },
+  shim_ptr_stride_ptr: {
+    name: "shim_ptr_stride",
+    parameters: ["pointer", "u32", "u32", "u32", "pointer"],
+    result: "u32",
+  },
+  shim_tx_buffer_by_port_ptr: {
+    name: "shim_tx_buffer_by_port",
+    parameters: ["u16", "pointer", "pointer", "pointer", "u16"],
+    result: "u16",
   },
   shim_pktmbuf_alloc_locate: {
     parameters: ["pointer", "pointer", "u32", "pointer", "pointer", "pointer"],

@@ -133,6 +133,17 @@ export function processStartTime(pid: number): number {
   return lib().shim_proc_start_time(pid);
 }
 
+/**
+ * Whether process `pid` runs and, when `start` (a
+ * {@linkcode processStartTime} reading taken earlier) is given, is still
+ * that same process rather than a later one that reused the PID.
+ */
+export function processAlive(pid: number, start?: number): boolean {
+  if (pid <= 0) return false;
+  const s = processStartTime(pid);
+  return s >= 0 && (start === undefined || start === 0 || s === start);
+}
+
 /** The main lcore's ID. */
 export function mainLcore(): number {
   return lib().rte_get_main_lcore();

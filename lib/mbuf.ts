@@ -162,6 +162,38 @@ export class MbufBurst {
   }
 
   /**
+   * Forwards one burst without looking at the packets: receives up to `n`
+   * (default: the burst's size, and never more) from queue `queue` of port
+   * `port` and transmits them on queue `dstQueue` of port `dstPort`,
+   * freeing those that queue did not take, in one FFI crossing (`rxBurst`
+   * then {@linkcode MbufBurst.send}, without locating). Returns
+   * `rx + tx * 0x10000`: received `r & 0xffff`, sent `r >>> 16`. Hot path,
+   * for forwarders that leave packets as they are (symmetric_mp).
+   *
+   * @example
+   * ```ts
+   * const r = burst.forward(0, q, 1, q);
+   * const rx = r & 0xffff, tx = r >>> 16; // dropped: rx - tx
+   * ```
+   */
+  forward(
+    port: number,
+    queue: number,
+    dstPort: number,
+    dstQueue: number,
+    n: number = this.size,
+  ): number {
+    return lib().shim_eth_forward_burst(
+      port,
+      queue,
+      dstPort,
+      dstQueue,
+      this.#mbufsPtr,
+      n < this.size ? n : this.size,
+    );
+  }
+
+  /**
    * Dequeues up to `n` mbufs (default: the burst's size, and never more)
    * from `ring` into `mbufs`; returns how many came. Like
    * `ring.dequeueBurst(burst.mbufs, n)`, but the array crosses as a
@@ -187,6 +219,104 @@ export class MbufBurst {
       n < this.size ? n : this.size,
     );
   }
+
+  /**
+   * Enqueues the first `n` mbufs on `ring` all or none (`n` capped at the
+   * burst's size); returns `n` or 0. Like `ring.enqueueBulk`, with the
+   * array crossing as a pointer. Hot path.
+   */
+  enqueueBulk(ring: Ring, n: number): number {
+    return lib().shim_ring_enqueue_bulk_ptr(
+      ring.handle,
+      this.#mbufsPtr,
+      n < this.size ? n : this.size,
+    );
+  }
+
+  /**
+   * Receives up to `n` mbufs (default: the burst's size, and never more)
+   * from queue `queue` of port `port`, without locating them (no packet
+   * data is touched); returns how many came. Like `port.rxBurst`, with the
+   * array crossing as a pointer. Hot path, for code that only passes
+   * packets on.
+   */
+  receiveRaw(port: number, queue: number, n: number = this.size): number {
+    return lib().shim_eth_rx_burst_ptr(
+      port,
+      queue,
+      this.#mbufsPtr,
+      n < this.size ? n : this.size,
+    );
+  }
+
+  /**
+   * Frees the first `n` mbufs (`n` capped at the burst's size), like
+   * {@linkcode freeMbufs} with the array crossing as a pointer. Hot path.
+   */
+  freeFirst(n: number): void {
+    lib().shim_pktmbuf_free_bulk_ptr(
+      this.#mbufsPtr,
+      n < this.size ? n : this.size,
+    );
+  }
+
+  /**
+   * Fills this burst with every `stride`-th mbuf of `src`'s first `n`,
+   * starting at `src.mbufs[first]` (see `stridePtrs`); returns how many
+   * were taken. Hot path: splits a burst round-robin over `stride`
+   * consumers in one FFI crossing. This burst needs room for them.
+   */
+  takeEvery(src: MbufBurst, n: number, first: number, stride: number): number {
+    return lib().shim_ptr_stride_ptr(
+      src.#mbufsPtr,
+      n < src.size ? n : src.size,
+      first,
+      stride,
+      this.#mbufsPtr,
+    );
+  }
+
+  /**
+   * Buffers each of the first `n` mbufs for the port paired with the one
+   * it arrived on (`txByInputPort`), on `queue`; returns packets sent.
+   * `table` (from `txTable`) is read on first use and remembered: build it
+   * once, before the loop. Hot path, with every array crossing as a
+   * pointer.
+   */
+  bufferByInputPort(
+    queue: number,
+    table: { buffers: Uint8Array<ArrayBuffer>; map: Uint16Array<ArrayBuffer> },
+    n: number,
+  ): number {
+    if (table !== this.#table) this.#useTable(table);
+    return lib().shim_tx_buffer_by_port_ptr(
+      queue,
+      this.#tableBuffers,
+      this.#tableMap,
+      this.#mbufsPtr,
+      n < this.size ? n : this.size,
+    );
+  }
+
+  #table: object | undefined;
+  #tableBuffers: Deno.PointerValue = null;
+  #tableMap: Deno.PointerValue = null;
+
+  /** Copies a TX table off the V8 heap (small arrays may live on it). */
+  #useTable(
+    table: { buffers: Uint8Array<ArrayBuffer>; map: Uint16Array<ArrayBuffer> },
+  ): void {
+    const buffers = new Uint8Array(new ArrayBuffer(table.buffers.length));
+    const map = new Uint16Array(new ArrayBuffer(2 * table.map.length));
+    buffers.set(table.buffers);
+    map.set(table.map);
+    this.#keep = [buffers, map];
+    this.#tableBuffers = Deno.UnsafePointer.of(buffers);
+    this.#tableMap = Deno.UnsafePointer.of(map);
+    this.#table = table;
+  }
+
+  #keep: unknown[] = [];
 
   /** Fills `off` and `len` for the first `n` mbufs (one FFI call). */
   locate(n: number): void {

@@ -9,12 +9,37 @@
  * @module
  */
 
+import { lib } from "../ffi/lib.ts";
+
 /** An array of C pointers: the storage of a burst. */
 export type PtrArray = BigUint64Array<ArrayBuffer>;
 
 /** Allocates a pointer array with room for `n` pointers. */
 export function ptrArray(n: number): PtrArray {
   return new BigUint64Array(n);
+}
+
+/**
+ * Copies every `stride`-th pointer of `src[0 .. n-1]`, starting at
+ * `src[first]`, into `dst` from its start; returns how many were copied
+ * (`dst` needs room for them). One FFI call: splits a burst round-robin
+ * over `stride` consumers without reading pointers in TypeScript. Hot path.
+ *
+ * @example Packet i of a burst goes to consumer i % 2
+ * ```ts
+ * const even = ptrArray(32), odd = ptrArray(32);
+ * const nEven = stridePtrs(burst, n, 0, 2, even);
+ * const nOdd = stridePtrs(burst, n, 1, 2, odd);
+ * ```
+ */
+export function stridePtrs(
+  src: PtrArray,
+  n: number,
+  first: number,
+  stride: number,
+  dst: PtrArray,
+): number {
+  return lib().shim_ptr_stride(src, n, first, stride, dst);
 }
 
 /** A pointer object from an address; throws on 0 (NULL). */

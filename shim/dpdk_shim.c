@@ -194,6 +194,24 @@ void shim_offsets_to_ptrs(const uint32_t *off, unsigned n, uintptr_t base,
 }
 
 /**
+ * Batch helper: copies every `stride`-th pointer of src[0 .. n-1], starting
+ * at src[first], into dst[0 ..]; returns how many were copied. Splits a
+ * burst round-robin over `stride` consumers without TypeScript touching
+ * each 64-bit pointer.
+ */
+unsigned shim_ptr_stride(void *const *src, unsigned n, unsigned first,
+			 unsigned stride, void **dst)
+{
+	unsigned k = 0;
+
+	if (stride == 0)
+		return 0;
+	for (unsigned i = first; i < n; i += stride)
+		dst[k++] = src[i];
+	return k;
+}
+
+/**
  * Batch helper: for each mbuf, the offset of its packet data from `base`
  * and its data length.
  */
@@ -302,6 +320,26 @@ uint16_t shim_eth_tx_burst_free(uint16_t port, uint16_t queue,
 	if (sent < n)
 		rte_pktmbuf_free_bulk(&m[sent], n - sent);
 	return sent;
+}
+
+/**
+ * One forwarding burst, packets untouched: receive up to n mbufs from
+ * port/queue, transmit them on dst_port/dst_queue and free those the TX
+ * queue did not take. Returns rx | tx << 16. (MbufBurst.forward)
+ */
+uint32_t shim_eth_forward_burst(uint16_t port, uint16_t queue,
+				uint16_t dst_port, uint16_t dst_queue,
+				struct rte_mbuf **m, uint16_t n)
+{
+	uint16_t rx = rte_eth_rx_burst(port, queue, m, n);
+	uint16_t tx;
+
+	if (rx == 0)
+		return 0;
+	tx = rte_eth_tx_burst(dst_port, dst_queue, m, rx);
+	if (tx < rx)
+		rte_pktmbuf_free_bulk(&m[tx], rx - tx);
+	return (uint32_t)rx | (uint32_t)tx << 16;
 }
 
 /**

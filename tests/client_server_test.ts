@@ -19,9 +19,9 @@ import { ealArgs, Proc, ROOT, withGroup } from "./_helpers.ts";
 const NULL2 = ["--vdev=net_null0", "--vdev=net_null1"];
 /**
  * DPDK maps hugepage memory at the same address in every process of a
- * group; V8 places its own reservations at random addresses below 2^46,
- * which now and then take that range in a secondary ("Cannot get a virtual
- * area"). Above 2^46 V8 never asks for memory, so the tests put DPDK there.
+ * group, and V8 takes random addresses below 2^46: our apps put EAL's
+ * memory above that by default (lib/eal.ts); the C originals get the same
+ * address here, so a Deno secondary of a C primary attaches every time.
  */
 const BASE_VA = "--base-virtaddr=0x500000000000";
 
@@ -119,10 +119,14 @@ function jsonLines<T>(p: Proc): T[] {
   return lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
 }
 
-/** Waits for a JSON line of `p` for which `pred` holds. */
+/**
+ * Waits for a JSON line of `p` for which `pred` holds; on failure shows
+ * the output of `p` and of the `others`.
+ */
 async function waitJson<T>(
   p: Proc,
   pred: (x: T) => boolean,
+  others: Proc[] = [],
   timeoutMs = 20_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -130,10 +134,18 @@ async function waitJson<T>(
     const hit = jsonLines<T>(p).find(pred);
     if (hit !== undefined) return hit;
     const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new Error(`${p.name}: no such JSON line; output:\n${p.output}`);
+    try {
+      if (left <= 0) throw new Error("timed out");
+      await p.waitFor(/\n/, left, p.output.length);
+    } catch (e) {
+      const more = others.map((o) => `\n--- ${o.name}:\n${o.output}`);
+      throw new Error(
+        `${p.name}: no JSON line as expected (${
+          (e as Error).message.split("\n")[0]
+        }); ` +
+          `output:\n${p.output}${more.join("")}`,
+      );
     }
-    await p.waitFor(/\n/, left, p.output.length);
   }
 }
 
@@ -167,6 +179,7 @@ Deno.test("net_null: two clients forward, and every count adds up", async () => 
     await waitJson<ServerStats>(
       srv,
       (s) => s.clients.every((c) => c.tx > 10_000 && c.pid > 0),
+      [c0, c1],
     );
     const f0 = await stop<ClientFinal>(c0);
     const f1 = await stop<ClientFinal>(c1);
@@ -293,6 +306,7 @@ Deno.test("net_pcap: known frames in on port 0 leave port 1, round-robin over 3 
       await waitJson<ServerStats>(
         srv,
         (s) => sum(s.clients.map((c) => c.tx)) === 100,
+        cs,
       );
       const fins = [];
       for (const c of cs) fins.push(await stop<ClientFinal>(c));
@@ -331,8 +345,13 @@ Deno.test("a client restarted mid-run gets its ID back; the server runs on", asy
     const before = await waitJson<ServerStats>(
       srv,
       (s) => s.clients.every((c) => c.tx > 10_000),
+      [c0, c1],
     );
-    c0.kill("SIGKILL");
+    // Stopped, not SIGKILLed: a process killed inside a multi-producer
+    // ring operation (the shared mempool's ring, on every free) leaves the
+    // ring's head ahead of its tail, and every other process then spins on
+    // it forever. DPDK cannot recover that; seen here as a rare hang.
+    c0.kill("SIGTERM");
     await c0.exit();
     // the server sees client 0 gone, and goes on forwarding for client 1
     const gone = await waitJson<ServerStats>(
@@ -340,8 +359,10 @@ Deno.test("a client restarted mid-run gets its ID back; the server runs on", asy
       (s) =>
         s.time > before.time && s.clients[0].pid === 0 &&
         s.clients[1].tx > before.clients[1].tx,
+      [c1],
     );
-    const again = track(client(prefix, 0, "1@1"));
+    // same client ID, on another lcore ID
+    const again = track(client(prefix, 0, "3@1"));
     await again.waitFor("Client process 0 handling packets");
     const after = await waitJson<ServerStats>(
       srv,
@@ -349,6 +370,7 @@ Deno.test("a client restarted mid-run gets its ID back; the server runs on", asy
         s.clients[0].pid === again.child.pid &&
         s.clients[0].tx > gone.clients[0].tx + 10_000 &&
         s.clients[1].tx > gone.clients[1].tx,
+      [again, c1],
     );
     assert(after.time > gone.time);
     const f = await stop<ClientFinal>(again);
@@ -365,7 +387,11 @@ Deno.test("clients exit with a clear message when the server is killed", async (
     await srv.waitFor("Finished Process Init");
     const cs = [0, 1].map((id) => track(client(prefix, id, `${id + 1}@1`)));
     for (const c of cs) await c.waitFor("handling packets");
-    await waitJson<ServerStats>(srv, (s) => s.clients.every((c) => c.tx > 0));
+    await waitJson<ServerStats>(
+      srv,
+      (s) => s.clients.every((c) => c.tx > 0),
+      cs,
+    );
     srv.kill("SIGKILL");
     await srv.exit();
     for (const c of cs) {
@@ -412,7 +438,11 @@ Deno.test("refusals: client ID out of range, duplicate ID, shared lcore ID", asy
     // the refused ones left no claim behind
     const c1 = track(client(prefix, 1, "2@1"));
     await c1.waitFor("Client process 1 handling packets");
-    await waitJson<ServerStats>(srv, (s) => s.clients.every((c) => c.tx > 0));
+    await waitJson<ServerStats>(
+      srv,
+      (s) => s.clients.every((c) => c.tx > 0),
+      [c0, c1],
+    );
     await stop<ClientFinal>(c0);
     await stop<ClientFinal>(c1);
     await stop<ServerStats>(srv);
@@ -466,6 +496,7 @@ Deno.test("interop: the C mp_client works against our server", async () => {
     const s = await waitJson<ServerStats>(
       srv,
       (s) => s.clients[0].tx > 10_000 && s.ports.every((p) => p.tx > 0),
+      [c],
     );
     assertEquals(s.clients[0].pid, 0, "a C client does not register");
     c.kill("SIGKILL");

@@ -10,16 +10,21 @@
 
 import {
   type LcoreContext,
-  ptrArray,
+  MbufBurst,
+  Mempool,
   Ring,
   TxBuffer,
-  txByInputPort,
   txTable,
 } from "../../mod.ts";
-import { PortInfo } from "./shared.ts";
+import { PKTMBUF_POOL_NAME, PortInfo } from "./shared.ts";
 
 /** `PKT_READ_SIZE`: the largest burst dequeued at once. */
 const PKT_READ_SIZE = 32;
+/**
+ * Bursts between updates of the shared TX counters while the ring stays
+ * busy (they are also updated whenever the ring runs dry, and at exit).
+ */
+const SYNC_EVERY = 16;
 
 /** What the client's main thread hands the loop. */
 export interface ClientLoopData {
@@ -85,11 +90,13 @@ export default function clientLoop(
     sync();
   };
 
-  const pkts = ptrArray(PKT_READ_SIZE);
+  // the burst passes its array to C as a pointer, the cheapest way across
+  const pkts = new MbufBurst(Mempool.lookup(PKTMBUF_POOL_NAME), PKT_READ_SIZE);
   let needFlush = false; // unsent packets in the buffers
   let rx = 0;
+  let bursts = 0; // since the last sync
   while (ctx.running()) {
-    const n = ring.dequeueBurst(pkts, PKT_READ_SIZE);
+    const n = pkts.dequeue(ring, PKT_READ_SIZE);
     if (n === 0) {
       if (needFlush) {
         flush();
@@ -98,8 +105,11 @@ export default function clientLoop(
       continue;
     }
     rx += n;
-    txByInputPort(clientId, table, pkts, n);
-    sync();
+    pkts.bufferByInputPort(clientId, table, n); // txByInputPort
+    if (++bursts === SYNC_EVERY) {
+      sync();
+      bursts = 0;
+    }
     needFlush = true;
   }
   flush(); // nothing stays in flight

@@ -7,14 +7,8 @@
  * @module
  */
 
-import {
-  freeMbufs,
-  type LcoreContext,
-  Port,
-  ptrArray,
-  Ring,
-} from "../../mod.ts";
-import { PortInfo, Registry } from "./shared.ts";
+import { type LcoreContext, MbufBurst, Mempool, Ring } from "../../mod.ts";
+import { PKTMBUF_POOL_NAME, PortInfo, Registry } from "./shared.ts";
 
 /** `PACKET_READ_SIZE`: the burst size. */
 const PACKET_READ_SIZE = 32;
@@ -29,7 +23,7 @@ export interface ServerLoopData {
 
 /** The loop; returns the number of bursts read when asked to stop. */
 export default function serverLoop(ctx: LcoreContext<ServerLoopData>): number {
-  const ports = ctx.data.ports.map((id) => new Port(id));
+  const ports = ctx.data.ports;
   const rings = ctx.data.rings.map((a) => Ring.fromAddress(a));
   const numPorts = ports.length;
   const numClients = rings.length;
@@ -40,18 +34,17 @@ export default function serverLoop(ctx: LcoreContext<ServerLoopData>): number {
   const clientRx = registry.rx;
   const clientDrop = registry.rxDrop;
 
-  // the received burst, and one buffer per client (cl_rx_buf): pointers
-  // are copied between them as 32-bit halves, so no BigInt is ever made
-  const rx = ptrArray(PACKET_READ_SIZE);
-  const rxWords = new Uint32Array(rx.buffer);
-  const bufs = rings.map(() => ptrArray(PACKET_READ_SIZE));
-  const bufWords = bufs.map((b) => new Uint32Array(b.buffer));
+  // the received burst, and one buffer per client (cl_rx_buf); bursts
+  // pass their arrays to C as pointers, the cheapest way across
+  const pool = Mempool.lookup(PKTMBUF_POOL_NAME);
+  const rx = new MbufBurst(pool, PACKET_READ_SIZE);
+  const bufs = rings.map(() => new MbufBurst(pool, PACKET_READ_SIZE));
 
   let client = 0; // round-robin position, kept across bursts and ports
   let portNum = 0; // indexes ports[]
   let bursts = 0;
   while (ctx.running()) {
-    const n = ports[portNum].rxBurst(0, rx, PACKET_READ_SIZE);
+    const n = rx.receiveRaw(ports[portNum], 0, PACKET_READ_SIZE);
     if (n > 0) {
       rxStats.add(portNum, n);
       bursts++;
@@ -60,23 +53,16 @@ export default function serverLoop(ctx: LcoreContext<ServerLoopData>): number {
       // packet from its first one; each client's share is enqueued all
       // or nothing, and freed and counted as dropped if its ring is full
       for (let c = 0; c < numClients; c++) {
-        let cnt = 0;
+        let cnt = n; // one client: all of it, no copy
         let buf = rx;
-        if (numClients === 1) {
-          cnt = n; // all of it: no copy
-        } else {
-          const w = bufWords[c];
-          for (let i = (c - client + numClients) % numClients; i < n;) {
-            w[2 * cnt] = rxWords[2 * i];
-            w[2 * cnt + 1] = rxWords[2 * i + 1];
-            cnt++;
-            i += numClients;
-          }
+        if (numClients > 1) {
           buf = bufs[c];
+          const first = (c - client + numClients) % numClients;
+          cnt = buf.takeEvery(rx, n, first, numClients);
         }
         if (cnt === 0) continue;
-        if (rings[c].enqueueBulk(buf, cnt) === 0) {
-          freeMbufs(buf, cnt);
+        if (buf.enqueueBulk(rings[c], cnt) === 0) {
+          buf.freeFirst(cnt);
           clientDrop.add(c, cnt);
         } else {
           clientRx.add(c, cnt);

@@ -14,7 +14,13 @@
  * @module
  */
 
-import { MAX_ETHPORTS, Memzone, U64Counters } from "../../mod.ts";
+import {
+  MAX_ETHPORTS,
+  Memzone,
+  processAlive,
+  processStartTime,
+  U64Counters,
+} from "../../mod.ts";
 
 /** `MAX_CLIENTS` of common.h: the size of `port_info.tx_stats`. */
 export const MAX_CLIENTS = 16;
@@ -43,7 +49,8 @@ const OFF_RX_STATS = 128;
 const OFF_TX_STATS = 384;
 const TX_STATS_SIZE = 2 * 8 * MAX_ETHPORTS; // 512
 /** `sizeof(struct port_info)`. */
-export const PORT_INFO_SIZE = OFF_TX_STATS + MAX_CLIENTS * TX_STATS_SIZE; // 8576
+export const PORT_INFO_SIZE: number = OFF_TX_STATS +
+  MAX_CLIENTS * TX_STATS_SIZE; // 8576
 
 /**
  * The port-info memzone seen through typed views: which ports the server
@@ -120,26 +127,6 @@ const REG_OFF_FREED = 512; // u64[MAX_CLIENTS]: freed from the ring at exit
 const REG_OFF_LCORE = 640; // u32[MAX_LCORE]: PID using each lcore ID
 const MAX_LCORE = 128; // RTE_MAX_LCORE of Debian's build
 const REG_SIZE = REG_OFF_LCORE + 4 * MAX_LCORE;
-
-/** A process's start time (`/proc/PID/stat` field 22), or -1 if it is gone. */
-export function processStart(pid: number): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // "pid (comm) S ppid ...": fields after the command, which may hold spaces
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (f[0] === "Z" || f[0] === "X") return -1; // exited, not yet reaped
-    return Number(f[19]);
-  } catch {
-    return -1;
-  }
-}
-
-/** Whether `pid` runs and (when `start` is known) is the same process. */
-export function processAlive(pid: number, start = 0): boolean {
-  if (pid === 0) return false;
-  const s = processStart(pid);
-  return s >= 0 && (start === 0 || s === start);
-}
 
 /** What a claim found in the way: the PID holding the slot. */
 export interface ClaimRefused {
@@ -247,7 +234,11 @@ export class Registry {
       (holder) => processAlive(holder, start),
     );
     if (refused) return refused;
-    this.#view.setFloat64(REG_OFF_START + 8 * id, processStart(Deno.pid), true);
+    this.#view.setFloat64(
+      REG_OFF_START + 8 * id,
+      processStartTime(Deno.pid),
+      true,
+    );
     return undefined;
   }
 

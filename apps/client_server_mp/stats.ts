@@ -10,7 +10,9 @@ import type { PortInfo, Registry } from "./shared.ts";
 
 /** One port's line. */
 export interface PortLine {
+  /** The port ID. */
   port: number;
+  /** Its MAC address. */
   mac: string;
   /** Packets the server received on the port. */
   rx: number;
@@ -22,6 +24,7 @@ export interface PortLine {
 
 /** One client's lines. */
 export interface ClientLine {
+  /** The client ID. */
   client: number;
   /** PID of the attached client of ours, 0 when none (or a C client). */
   pid: number;
@@ -37,7 +40,9 @@ export interface ClientLine {
 
 /** The statistics at one moment. */
 export interface Snapshot {
+  /** Each port of the server, in `port_info.id[]` order. */
   ports: PortLine[];
+  /** Each client, by ID. */
   clients: ClientLine[];
 }
 
