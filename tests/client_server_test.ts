@@ -15,6 +15,7 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { portStats } from "../bench/telemetry.ts";
 import { cOriginal } from "./_c_build.ts";
 import { ealArgs, Proc, ROOT, withGroup } from "./_helpers.ts";
+import { readPcap, writePcap } from "./_pcap.ts";
 
 const NULL2 = ["--vdev=net_null0", "--vdev=net_null1"];
 /**
@@ -220,41 +221,6 @@ Deno.test("net_null: two clients forward, and every count adds up", async () => 
 
 // ---- exact packets through net_pcap ----
 
-/** A pcap file (microsecond, Ethernet) holding `frames`. */
-function pcap(frames: Uint8Array[]): Uint8Array {
-  const size = 24 + sum(frames.map((f) => 16 + f.length));
-  const out = new Uint8Array(size);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, 0xa1b2c3d4, true);
-  v.setUint16(4, 2, true);
-  v.setUint16(6, 4, true);
-  v.setUint32(16, 65535, true);
-  v.setUint32(20, 1, true);
-  let o = 24;
-  frames.forEach((f, i) => {
-    v.setUint32(o, i, true);
-    v.setUint32(o + 8, f.length, true);
-    v.setUint32(o + 12, f.length, true);
-    out.set(f, o + 16);
-    o += 16 + f.length;
-  });
-  return out;
-}
-
-/** The frames of a pcap file. */
-function frames(file: Uint8Array): Uint8Array[] {
-  const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const magic = v.getUint32(0, true); // microsecond or nanosecond stamps
-  assert(magic === 0xa1b2c3d4 || magic === 0xa1b23c4d, "pcap magic");
-  const out: Uint8Array[] = [];
-  for (let o = 24; o + 16 <= file.length;) {
-    const len = v.getUint32(o + 8, true);
-    out.push(file.slice(o + 16, o + 16 + len));
-    o += 16 + len;
-  }
-  return out;
-}
-
 /** Frame i: distinct length and contents. */
 function frame(i: number): Uint8Array {
   const f = new Uint8Array(60 + (i % 40));
@@ -271,8 +237,8 @@ Deno.test("net_pcap: known frames in on port 0 leave port 1, round-robin over 3 
     // 100 frames: bursts of 32, 32, 32 and 4, so the round-robin position
     // carries over from burst to burst (32 % 3 != 0)
     const sent = Array.from({ length: 100 }, (_, i) => frame(i));
-    await Deno.writeFile(`${dir}/in`, pcap(sent));
-    await Deno.writeFile(`${dir}/none`, pcap([]));
+    await Deno.writeFile(`${dir}/in`, writePcap(sent));
+    await Deno.writeFile(`${dir}/none`, writePcap([]));
     await withGroup("csmp_pcap", async ({ prefix, track }) => {
       // devargs stay short: a secondary re-reads them from 64 bytes; port
       // N's TX queue q (client q's) writes to file "pNq"
@@ -320,12 +286,12 @@ Deno.test("net_pcap: known frames in on port 0 leave port 1, round-robin over 3 
         [[34, 0, 34], [33, 0, 33], [33, 0, 33]],
       );
       for (const q of CLIENTS) {
-        const got = frames(await Deno.readFile(`${dir}/p1${q}`));
+        const got = readPcap(await Deno.readFile(`${dir}/p1${q}`));
         assertEquals(got.length, share[q].length, `client ${q} on port 1`);
         got.forEach((f, k) =>
           assertEquals(f, share[q][k], `client ${q}, frame ${k}`)
         );
-        const back = frames(await Deno.readFile(`${dir}/p0${q}`));
+        const back = readPcap(await Deno.readFile(`${dir}/p0${q}`));
         assertEquals(back.length, 0, "nothing goes out of port 0");
       }
     });

@@ -15,6 +15,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { cOriginal } from "./_c_build.ts";
 import { ealArgs, Proc, ROOT, withGroup } from "./_helpers.ts";
+import { readPcap, writePcap } from "./_pcap.ts";
 
 const APP = `${ROOT}apps/symmetric_mp.ts`;
 const NULL2 = ["--vdev=net_null0", "--vdev=net_null1"];
@@ -259,40 +260,6 @@ Deno.test("port pairs are spread over the lcores as in C", async () => {
 
 // ------------------------------------------------------------ exact frames
 
-/** A pcap file (Ethernet) holding `frames`. */
-function pcap(frames: Uint8Array[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  const hdr = new DataView(new ArrayBuffer(24));
-  hdr.setUint32(0, 0xa1b2c3d4, true);
-  hdr.setUint16(4, 2, true);
-  hdr.setUint16(6, 4, true);
-  hdr.setUint32(16, 65535, true);
-  hdr.setUint32(20, 1, true);
-  parts.push(new Uint8Array(hdr.buffer));
-  for (const f of frames) {
-    const rec = new DataView(new ArrayBuffer(16));
-    rec.setUint32(8, f.length, true);
-    rec.setUint32(12, f.length, true);
-    parts.push(new Uint8Array(rec.buffer), f);
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) out.set(p, (o += p.length) - p.length);
-  return out;
-}
-
-/** The frames of a pcap file (undefined if it is not complete yet). */
-function framesOf(file: Uint8Array): Uint8Array[] {
-  const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const out: Uint8Array[] = [];
-  for (let o = 24; o + 16 <= file.length;) {
-    const len = v.getUint32(o + 8, true);
-    out.push(file.slice(o + 16, o + 16 + len));
-    o += 16 + len;
-  }
-  return out;
-}
-
 /** `count` distinct Ethernet frames, tagged `tag`, of varied lengths. */
 function makeFrames(tag: number, count: number): Uint8Array[] {
   return Array.from({ length: count }, (_, i) => {
@@ -307,7 +274,7 @@ function makeFrames(tag: number, count: number): Uint8Array[] {
 async function waitFrames(file: string, count: number): Promise<Uint8Array[]> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const frames = framesOf(
+    const frames = readPcap(
       await Deno.readFile(file).catch(() => new Uint8Array()),
     );
     if (frames.length >= count) return frames;
@@ -323,8 +290,8 @@ Deno.test("exact frames through net_pcap ports, both directions", async () => {
   try {
     await withGroup("smp_pcap1", async ({ prefix, track }) => {
       const a = makeFrames(1, 5), b = makeFrames(2, 3);
-      await Deno.writeFile(`${dir}/a`, pcap(a));
-      await Deno.writeFile(`${dir}/b`, pcap(b));
+      await Deno.writeFile(`${dir}/a`, writePcap(a));
+      await Deno.writeFile(`${dir}/b`, writePcap(b));
       // short relative paths (see the net_pcap notes): run in `dir`
       const vdevs = [
         "--vdev=net_pcap0,rx_pcap=a,tx_pcap=x",
@@ -361,9 +328,9 @@ Deno.test("exact frames through a secondary's queue of net_pcap ports", async ()
   try {
     await withGroup("smp_pcap2", async ({ prefix, track }) => {
       const a = makeFrames(3, 4), b = makeFrames(4, 6);
-      await Deno.writeFile(`${dir}/e`, pcap([]));
-      await Deno.writeFile(`${dir}/a`, pcap(a));
-      await Deno.writeFile(`${dir}/b`, pcap(b));
+      await Deno.writeFile(`${dir}/e`, writePcap([]));
+      await Deno.writeFile(`${dir}/a`, writePcap(a));
+      await Deno.writeFile(`${dir}/b`, writePcap(b));
       const vdevs = [
         "--vdev=net_pcap0,rx_pcap=e,rx_pcap=a,tx_pcap=x0,tx_pcap=x1",
         "--vdev=net_pcap1,rx_pcap=e,rx_pcap=b,tx_pcap=y0,tx_pcap=y1",
@@ -397,8 +364,8 @@ Deno.test("exact frames through a secondary's queue of net_pcap ports", async ()
       assertEquals(s1.get(1), { rx: 6, tx: 4, drop: 0 });
       assertEquals(s0.get(0), { rx: 0, tx: 0, drop: 0 });
       assertEquals(s0.get(1), { rx: 0, tx: 0, drop: 0 });
-      assertEquals(framesOf(await Deno.readFile(`${dir}/x0`)), []);
-      assertEquals(framesOf(await Deno.readFile(`${dir}/y0`)), []);
+      assertEquals(readPcap(await Deno.readFile(`${dir}/x0`)), []);
+      assertEquals(readPcap(await Deno.readFile(`${dir}/y0`)), []);
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
