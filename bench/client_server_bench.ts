@@ -22,7 +22,7 @@
  * @module
  */
 
-import { parseArgs } from "@std/cli/parse-args";
+import { median, mpps, runOptions, sleep } from "./_harness.ts";
 import { cOriginal } from "../tests/_c_build.ts";
 import {
   Proc,
@@ -45,8 +45,6 @@ const SCENARIOS: Scenario[] = [
   { name: "server + 1 client", clients: ["1@1"] },
   { name: "server + 2 clients", clients: ["1@1", "2@1"] },
 ];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Port counters summed over ports 0 and 1, and when they were read. */
 async function totals(
@@ -125,28 +123,11 @@ async function measure(
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-const mpps = (pps: number) => (pps / 1e6).toFixed(2);
-
 async function main(): Promise<void> {
-  const a = parseArgs(Deno.args, {
-    string: ["runs", "warmup", "window"],
-    default: { runs: "5", warmup: "2", window: "3" },
-  });
-  const runs = Number(a.runs);
-  const warmup = Number(a.warmup);
-  const window = Number(a.window);
-  if (![runs, warmup, window].every((x) => Number.isFinite(x) && x > 0)) {
-    console.error(
-      "usage: deno run -A bench/client_server_bench.ts [--runs N] [--warmup S] [--window S]",
-    );
-    Deno.exit(2);
-  }
+  const { runs, warmup, window } = runOptions(
+    Deno.args,
+    "bench/client_server_bench.ts",
+  );
   const bins = {
     server: await cOriginal("mp_server"),
     client: await cOriginal("mp_client"),

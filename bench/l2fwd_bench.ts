@@ -19,6 +19,7 @@
  * @module
  */
 
+import { median, sleep } from "./_harness.ts";
 import { parseArgs } from "@std/cli/parse-args";
 import {
   Proc,
@@ -29,8 +30,6 @@ import {
 import { portStats } from "./telemetry.ts";
 
 type Impl = "C" | "TS";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Builds the C forwarder (make skips it when up to date); its path. */
 async function buildC(): Promise<string> {
@@ -137,12 +136,6 @@ async function run(
     await proc.exit();
     await removePrefixFiles(prefix);
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 async function main(): Promise<void> {

@@ -26,6 +26,7 @@
  * @module
  */
 
+import { median } from "./_harness.ts";
 import { parseArgs } from "@std/cli/parse-args";
 import {
   cleanupEal,
@@ -461,12 +462,6 @@ async function runApp(count: number): Promise<Result> {
     await Promise.all([pri.status, sec?.child.status]);
     await removePrefixFiles(prefix);
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function fmt(x: number, digits = 0): string {

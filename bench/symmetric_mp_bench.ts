@@ -18,7 +18,7 @@
  * @module
  */
 
-import { parseArgs } from "@std/cli/parse-args";
+import { median, mpps, runOptions, sleep } from "./_harness.ts";
 import { cOriginal } from "../tests/_c_build.ts";
 import {
   Proc,
@@ -40,8 +40,6 @@ const SCENARIOS: Scenario[] = [
   { name: "1 process", lcores: ["1@1"] },
   { name: "2 processes", lcores: ["1@1", "2@0"] },
 ];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function command(impl: Impl, cBin: string): { cmd: string; pre: string[] } {
   return impl === "C" ? { cmd: cBin, pre: [] } : {
@@ -113,28 +111,11 @@ async function measure(
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-const mpps = (pps: number) => (pps / 1e6).toFixed(2);
-
 async function main(): Promise<void> {
-  const a = parseArgs(Deno.args, {
-    string: ["runs", "warmup", "window"],
-    default: { runs: "5", warmup: "2", window: "3" },
-  });
-  const runs = Number(a.runs);
-  const warmup = Number(a.warmup);
-  const window = Number(a.window);
-  if (![runs, warmup, window].every((x) => Number.isFinite(x) && x > 0)) {
-    console.error(
-      "usage: deno run -A bench/symmetric_mp_bench.ts [--runs N] [--warmup S] [--window S]",
-    );
-    Deno.exit(2);
-  }
+  const { runs, warmup, window } = runOptions(
+    Deno.args,
+    "bench/symmetric_mp_bench.ts",
+  );
   const cBin = await cOriginal("symmetric_mp");
   const results = new Map<string, number[]>();
   const started = performance.now();
