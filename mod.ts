@@ -56,6 +56,7 @@ export {
   pointerFrom,
   type PtrArray,
   ptrArray,
+  ptrArrayAddress,
   stridePtrs,
 } from "./lib/ptr.ts";
 export { Ring, type RingOptions } from "./lib/ring.ts";

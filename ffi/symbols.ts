@@ -107,6 +107,16 @@ export const symbols = {
     parameters: ["u16", "u16", "u16", "u16", "pointer", "u16"],
     result: "u32",
   },
+  shim_mempool_get_bulk_ptr: {
+    name: "shim_mempool_get_bulk",
+    parameters: ["pointer", "pointer", "u32"],
+    result: "i32",
+  },
+  shim_mempool_put_bulk_ptr: {
+    name: "shim_mempool_put_bulk",
+    parameters: ["pointer", "pointer", "u32"],
+    result: "void",
+  },
   shim_ring_enqueue_burst_ptr: {
     name: "shim_ring_enqueue_burst",
     parameters: ["pointer", "pointer", "u32"],

@@ -8,7 +8,12 @@
 import { cbuf, lib } from "../ffi/lib.ts";
 import { checkPtr } from "./errors.ts";
 import { socketId } from "./eal.ts";
-import { addressOf, pointerFrom, type PtrArray } from "./ptr.ts";
+import {
+  addressOf,
+  pointerFrom,
+  type PtrArray,
+  ptrArrayAddress,
+} from "./ptr.ts";
 
 /** Options of {@linkcode Mempool.create}. */
 export interface MempoolOptions {
@@ -170,12 +175,17 @@ export class Mempool {
    * Returns false when the pool has fewer than `n` available.
    */
   getBulk(objs: PtrArray, n: number): boolean {
-    return lib().shim_mempool_get_bulk(this.handle, objs, n) === 0;
+    const p = ptrArrayAddress(objs);
+    return (p !== undefined
+      ? lib().shim_mempool_get_bulk_ptr(this.handle, p, n)
+      : lib().shim_mempool_get_bulk(this.handle, objs, n)) === 0;
   }
 
   /** Returns `n` objects from `objs` to the pool (`rte_mempool_put_bulk`). */
   putBulk(objs: PtrArray, n: number): void {
-    lib().shim_mempool_put_bulk(this.handle, objs, n);
+    const p = ptrArrayAddress(objs);
+    if (p !== undefined) lib().shim_mempool_put_bulk_ptr(this.handle, p, n);
+    else lib().shim_mempool_put_bulk(this.handle, objs, n);
   }
 
   /**

@@ -14,9 +14,26 @@ import { lib } from "../ffi/lib.ts";
 /** An array of C pointers: the storage of a burst. */
 export type PtrArray = BigUint64Array<ArrayBuffer>;
 
-/** Allocates a pointer array with room for `n` pointers. */
+const ADDRESS = Symbol("dpdk.ptrArray.address");
+
+/**
+ * Allocates a pointer array with room for `n` pointers. Its memory lives
+ * off the V8 heap and never moves, and the array remembers its address:
+ * burst calls given such an array pass that address (a cheap FFI argument)
+ * instead of the typed array (about 20 ns more per argument in Deno 2.9).
+ */
 export function ptrArray(n: number): PtrArray {
-  return new BigUint64Array(n);
+  const a = new BigUint64Array(new ArrayBuffer(8 * n));
+  Object.defineProperty(a, ADDRESS, { value: Deno.UnsafePointer.of(a) });
+  return a;
+}
+
+/**
+ * The address of an array made by {@linkcode ptrArray} (undefined for
+ * other arrays, subarrays included). Hot path: a property load.
+ */
+export function ptrArrayAddress(a: PtrArray): Deno.PointerValue | undefined {
+  return (a as unknown as { [ADDRESS]?: Deno.PointerValue })[ADDRESS];
 }
 
 /**

@@ -8,7 +8,7 @@
 import { cbuf, lib } from "../ffi/lib.ts";
 import { checkPtr } from "./errors.ts";
 import { socketId } from "./eal.ts";
-import { pointerFrom, type PtrArray } from "./ptr.ts";
+import { pointerFrom, type PtrArray, ptrArrayAddress } from "./ptr.ts";
 
 /** Options of {@linkcode Ring.create}. */
 export interface RingOptions {
@@ -80,17 +80,26 @@ export class Ring {
    * Hot path: one FFI fast call.
    */
   enqueueBurst(objs: PtrArray, n: number): number {
-    return lib().shim_ring_enqueue_burst(this.handle, objs, n);
+    const p = ptrArrayAddress(objs);
+    return p !== undefined
+      ? lib().shim_ring_enqueue_burst_ptr(this.handle, p, n)
+      : lib().shim_ring_enqueue_burst(this.handle, objs, n);
   }
 
   /** Enqueues all `n` pointers or none; returns `n` or 0. */
   enqueueBulk(objs: PtrArray, n: number): number {
-    return lib().shim_ring_enqueue_bulk(this.handle, objs, n);
+    const p = ptrArrayAddress(objs);
+    return p !== undefined
+      ? lib().shim_ring_enqueue_bulk_ptr(this.handle, p, n)
+      : lib().shim_ring_enqueue_bulk(this.handle, objs, n);
   }
 
   /** Dequeues up to `n` pointers into `objs`; returns how many came. */
   dequeueBurst(objs: PtrArray, n: number): number {
-    return lib().shim_ring_dequeue_burst(this.handle, objs, n);
+    const p = ptrArrayAddress(objs);
+    return p !== undefined
+      ? lib().shim_ring_dequeue_burst_ptr(this.handle, p, n)
+      : lib().shim_ring_dequeue_burst(this.handle, objs, n);
   }
 
   /** Entries in the ring now. */
