@@ -2,9 +2,10 @@
  * Pointer arrays for bursts.
  *
  * A burst is an array of C pointers (`void **`). In TypeScript it is a
- * `BigUint64Array` that is passed to the shim as a buffer and never read
- * element by element on a hot path (that would allocate BigInts): objects
- * are reached through offsets into a pool view instead (see `PoolView`).
+ * `BigUint64Array`, made once with {@linkcode ptrArray} (which remembers
+ * its address, so burst calls pass a plain pointer), and never read element
+ * by element on a hot path (that would allocate BigInts): objects are
+ * reached through offsets into a pool view instead (see `PoolView`).
  *
  * @module
  */
