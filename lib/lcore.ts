@@ -77,6 +77,10 @@ export class LcoreGroup {
   #done: Promise<LcoreResult[]>;
   #lentMain: boolean;
   #joined = false;
+  #pending: Set<number>;
+  #stopTimer: ReturnType<typeof setTimeout> | undefined;
+  #timedOut: Promise<never>;
+  #timeOut: (e: Error) => void = () => {};
 
   /** @internal use {@linkcode launchLcores} */
   constructor(
@@ -90,38 +94,69 @@ export class LcoreGroup {
     this.#stop = stop;
     this.#workers = workers;
     this.#lentMain = lentMain;
+    this.#pending = new Set(lcores);
+    for (const d of done) {
+      d.then((r) => this.#pending.delete(r.lcoreId), () => {});
+    }
     this.#done = Promise.all(done);
     this.#done.catch(() => {}); // reported by join()
+    this.#timedOut = new Promise<never>((_, reject) => this.#timeOut = reject);
+    this.#timedOut.catch(() => {}); // reported by join()
   }
 
-  /** Asks every worker to stop (their `running()` turns false). */
-  stop(): void {
+  /**
+   * Asks every worker to stop (their `running()` turns false). A worker
+   * still running `timeoutMs` later makes {@linkcode LcoreGroup.join}
+   * reject, naming it, instead of waiting forever: an lcore loop that does
+   * not check `running()`, or one spinning inside DPDK on a ring that a
+   * killed process left half-updated (DPDK cannot recover that).
+   */
+  stop(timeoutMs = 5000): void {
     Atomics.store(this.#stop, 0, 1);
+    if (this.#stopTimer !== undefined || this.#joined) return;
+    this.#stopTimer = setTimeout(() => {
+      this.#timeOut(
+        new Error(
+          `lcore(s) ${[...this.#pending].join(", ")} did not stop within ` +
+            `${timeoutMs} ms of the stop request (a loop that never checks ` +
+            `running(), or one stuck in DPDK on a ring left inconsistent by ` +
+            `a killed process)`,
+        ),
+      );
+    }, timeoutMs);
+    this.#done.finally(() => clearTimeout(this.#stopTimer)).catch(() => {});
   }
 
   /**
    * Waits for every worker to return, then ends the threads; the main
-   * thread gets its lcore ID back. Rejects with the first worker error.
+   * thread gets its lcore ID back. Rejects with the first worker error, or
+   * when workers outlive the stop timeout (see {@linkcode LcoreGroup.stop}).
    */
   async join(): Promise<LcoreResult[]> {
+    let stuck = false;
     try {
-      return await this.#done;
+      return await Promise.race([this.#done, this.#timedOut]);
+    } catch (e) {
+      stuck = this.#pending.size > 0 && this.#stopTimer !== undefined;
+      throw e;
     } finally {
-      this.#release();
+      this.#release(stuck);
     }
   }
 
-  /** Stops and joins. */
-  stopAndJoin(): Promise<LcoreResult[]> {
-    this.stop();
+  /** Stops and joins (see {@linkcode LcoreGroup.stop} for the timeout). */
+  stopAndJoin(timeoutMs = 5000): Promise<LcoreResult[]> {
+    this.stop(timeoutMs);
     return this.join();
   }
 
-  #release(): void {
+  #release(stuck: boolean): void {
     if (this.#joined) return;
     this.#joined = true;
+    clearTimeout(this.#stopTimer);
     for (const w of this.#workers) w.terminate();
-    if (this.#lentMain) lib().shim_lcore_bind(mainLcore());
+    // a stuck worker thread may still act as the main lcore: keep its ID
+    if (this.#lentMain && !stuck) lib().shim_lcore_bind(mainLcore());
   }
 
   /** Stops the workers and waits for them. */

@@ -87,6 +87,23 @@ Deno.test("workers get data, post messages, stop and join on request", async () 
   });
 });
 
+Deno.test("a worker that ignores the stop request is reported, not waited for", async () => {
+  await withGroup("core_stuck", async ({ prefix, track }) => {
+    const p = track(
+      denoRun(PEER, [
+        "workers",
+        "--lcores=0@0,3@1",
+        ...ealArgs(prefix),
+        "--",
+        "stuck",
+      ]),
+    );
+    assertEquals((await p.exit()).code, 0, p.output);
+    const { error } = lastJson(p.output) as { error: string };
+    assertMatch(error, /lcore\(s\) 3 did not stop within 300 ms/);
+  });
+});
+
 Deno.test("bad EAL arguments give an error, not a crash", async () => {
   await withGroup("core_badargs", async ({ prefix, track }) => {
     for (
