@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
+import { type Proc, removePrefixFiles } from "../tests/_helpers.ts";
 
 /** Resolves after `ms` milliseconds (a measurement window, not a sync). */
 export const sleep = (ms: number): Promise<void> =>
@@ -52,4 +53,16 @@ export function runOptions(args: string[], script: string): RunOptions {
     Deno.exit(2);
   }
   return o;
+}
+
+/**
+ * Stops a benchmark's processes, last started first (secondaries before
+ * their primary), with SIGINT, then removes the group's files.
+ */
+export async function stopGroup(procs: Proc[], prefix: string): Promise<void> {
+  for (const p of procs.toReversed()) {
+    p.kill("SIGINT");
+    await p.exit(5000);
+  }
+  await removePrefixFiles(prefix);
 }

@@ -22,14 +22,10 @@
  * @module
  */
 
-import { median, mpps, runOptions, sleep } from "./_harness.ts";
+import { DEFAULT_BASE_VIRTADDR } from "../mod.ts";
+import { median, mpps, runOptions, sleep, stopGroup } from "./_harness.ts";
 import { cOriginal } from "../tests/_c_build.ts";
-import {
-  Proc,
-  removePrefixFiles,
-  ROOT,
-  uniquePrefix,
-} from "../tests/_helpers.ts";
+import { Proc, ROOT, uniquePrefix } from "../tests/_helpers.ts";
 import { portStats } from "./telemetry.ts";
 
 type Impl = "C" | "TS";
@@ -81,7 +77,7 @@ async function measure(
     `--file-prefix=${prefix}`,
     "--log-level=lib.eal:error",
     // our apps' default (lib/eal.ts), given to the C originals too
-    "--base-virtaddr=0x500000000000",
+    `--base-virtaddr=${DEFAULT_BASE_VIRTADDR}`,
   ];
   const procs: Proc[] = [];
   try {
@@ -115,11 +111,7 @@ async function measure(
     const s = (b.at - a.at) / 1000;
     return { fwd: (b.tx - a.tx) / s, rx: (b.rx - a.rx) / s };
   } finally {
-    for (const p of procs.toReversed()) {
-      p.kill("SIGINT");
-      await p.exit(5000);
-    }
-    await removePrefixFiles(prefix);
+    await stopGroup(procs, prefix);
   }
 }
 

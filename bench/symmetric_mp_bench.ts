@@ -18,14 +18,10 @@
  * @module
  */
 
-import { median, mpps, runOptions, sleep } from "./_harness.ts";
+import { DEFAULT_BASE_VIRTADDR } from "../mod.ts";
+import { median, mpps, runOptions, sleep, stopGroup } from "./_harness.ts";
 import { cOriginal } from "../tests/_c_build.ts";
-import {
-  Proc,
-  removePrefixFiles,
-  ROOT,
-  uniquePrefix,
-} from "../tests/_helpers.ts";
+import { Proc, ROOT, uniquePrefix } from "../tests/_helpers.ts";
 import { portStats } from "./telemetry.ts";
 
 type Impl = "C" | "TS";
@@ -84,7 +80,7 @@ async function measure(
         "--log-level=lib.eal:error",
         // ours adds this by default (see the app); given to both, so the
         // EAL arguments are the same
-        "--base-virtaddr=0x500000000000",
+        `--base-virtaddr=${DEFAULT_BASE_VIRTADDR}`,
         `--proc-type=${id === 0 ? "primary" : "secondary"}`,
         "--",
         "-p",
@@ -103,11 +99,7 @@ async function measure(
     const b = await rxTotal(prefix);
     return (b.packets - a.packets) / ((b.at - a.at) / 1000);
   } finally {
-    for (const p of procs.toReversed()) {
-      p.kill("SIGINT");
-      await p.exit(5000);
-    }
-    await removePrefixFiles(prefix);
+    await stopGroup(procs, prefix);
   }
 }
 

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { DEFAULT_BASE_VIRTADDR } from "../mod.ts";
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { portStats } from "../bench/telemetry.ts";
 import { cOriginal } from "./_c_build.ts";
@@ -24,7 +25,7 @@ const NULL2 = ["--vdev=net_null0", "--vdev=net_null1"];
  * memory above that by default (lib/eal.ts); the C originals get the same
  * address here, so a Deno secondary of a C primary attaches every time.
  */
-const BASE_VA = "--base-virtaddr=0x500000000000";
+const BASE_VA = `--base-virtaddr=${DEFAULT_BASE_VIRTADDR}`;
 
 interface PortLine {
   port: number;

@@ -52,56 +52,44 @@ Deno.test("a secondary without a primary fails with a clear message", async () =
   });
 });
 
-Deno.test("workers on --lcores=0@0,3@1 report their lcore ID and CPU", async () => {
-  await withGroup("core_workers", async ({ prefix, track }) => {
-    const p = track(
-      denoRun(PEER, ["workers", "--lcores=0@0,3@1", ...ealArgs(prefix)]),
-    );
+/**
+ * Runs core_peer.ts in `workers` mode on `--lcores=0@0,3@1` (with `mode`
+ * as its app argument), expects a clean exit, returns its JSON result.
+ */
+async function workers(
+  group: string,
+  mode?: string,
+): Promise<Record<string, unknown>> {
+  let result: Record<string, unknown> = {};
+  await withGroup(group, async ({ prefix, track }) => {
+    const args = ["workers", "--lcores=0@0,3@1", ...ealArgs(prefix)];
+    const p = track(denoRun(PEER, mode ? [...args, "--", mode] : args));
     assertEquals((await p.exit()).code, 0, p.output);
-    const { workers } = lastJson(p.output) as { workers: unknown[] };
-    assertEquals(workers, [
-      { lcoreId: 0, expected: 0, cpu: 0 },
-      { lcoreId: 3, expected: 3, cpu: 1 },
-    ]);
+    result = lastJson(p.output);
   });
+  return result;
+}
+
+Deno.test("workers on --lcores=0@0,3@1 report their lcore ID and CPU", async () => {
+  const { workers: w } = await workers("core_workers");
+  assertEquals(w, [
+    { lcoreId: 0, expected: 0, cpu: 0 },
+    { lcoreId: 3, expected: 3, cpu: 1 },
+  ]);
 });
 
 Deno.test("workers get data, post messages, stop and join on request", async () => {
-  await withGroup("core_stop", async ({ prefix, track }) => {
-    const p = track(
-      denoRun(PEER, [
-        "workers",
-        "--lcores=0@0,3@1",
-        ...ealArgs(prefix),
-        "--",
-        "loop",
-      ]),
-    );
-    assertEquals((await p.exit()).code, 0, p.output);
-    const res = lastJson(p.output) as {
-      workers: { lcoreId: number }[];
-      started: number;
-    };
-    assertEquals(res.started, 2);
-    assertEquals(res.workers.map((w) => w.lcoreId), [0, 3]);
-  });
+  const res = await workers("core_stop", "loop") as {
+    workers: { lcoreId: number }[];
+    started: number;
+  };
+  assertEquals(res.started, 2);
+  assertEquals(res.workers.map((w) => w.lcoreId), [0, 3]);
 });
 
 Deno.test("a worker that ignores the stop request is reported, not waited for", async () => {
-  await withGroup("core_stuck", async ({ prefix, track }) => {
-    const p = track(
-      denoRun(PEER, [
-        "workers",
-        "--lcores=0@0,3@1",
-        ...ealArgs(prefix),
-        "--",
-        "stuck",
-      ]),
-    );
-    assertEquals((await p.exit()).code, 0, p.output);
-    const { error } = lastJson(p.output) as { error: string };
-    assertMatch(error, /lcore\(s\) 3 did not stop within 300 ms/);
-  });
+  const { error } = await workers("core_stuck", "stuck") as { error: string };
+  assertMatch(error, /lcore\(s\) 3 did not stop within 300 ms/);
 });
 
 Deno.test("bad EAL arguments give an error, not a crash", async () => {

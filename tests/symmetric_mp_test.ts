@@ -12,6 +12,7 @@
  * @module
  */
 
+import { DEFAULT_BASE_VIRTADDR } from "../mod.ts";
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { cOriginal } from "./_c_build.ts";
 import { ealArgs, Proc, ROOT, withGroup } from "./_helpers.ts";
@@ -568,7 +569,7 @@ Deno.test("interop: ours joins a C primary", async () => {
       lcore: "0@0",
       vdevs: NULL2,
       app: app(2, 0),
-      eal: ["--base-virtaddr=0x500000000000"],
+      eal: [`--base-virtaddr=${DEFAULT_BASE_VIRTADDR}`],
     }, cBin));
     await c.waitFor("Finished Process Init");
     const sec = (appArgs: string[], lcore: string) =>
