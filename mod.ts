@@ -6,17 +6,19 @@
  *
  * @example
  * ```ts
- * import { cleanupEal, initEal, Mempool, ptrArray, Ring } from "./mod.ts";
+ * import { initEal, Mempool, ptrArray, Ring } from "./mod.ts";
  *
- * const { processType } = initEal(["-l", "0", "--no-pci", "--file-prefix", "demo"]);
- * const ring = Ring.create("demo_ring", 1024);
- * const pool = Mempool.create("demo_pool", 1023, 64);
+ * using eal = initEal(["-l", "0", "--no-pci", "--file-prefix", "demo"], {
+ *   removeFilesOnCleanup: true, // a throwaway group: remove its files too
+ * });
+ * using ring = Ring.create("demo_ring", 1024);
+ * using pool = Mempool.create("demo_pool", 1023, 64);
  * const objs = ptrArray(32);
  * pool.getBulk(objs, 32);
  * ring.enqueueBurst(objs, 32);
- * console.log(processType, ring.count()); // "primary 32"
+ * console.log(eal.processType, ring.count()); // "primary 32"
  * pool.putBulk(objs, ring.dequeueBurst(objs, 32));
- * cleanupEal();
+ * // leaving the scope frees the pool and ring, then cleans EAL up
  * ```
  *
  * The layers: `shim/` (C) → `ffi/` (the symbol table and loading) →
@@ -25,16 +27,32 @@
  * @module
  */
 
-export { dpdkVersion, shimCandidates, ShimLoadError } from "./ffi/lib.ts";
-export { check, DpdkError, rteErrno, strerror } from "./lib/errors.ts";
+export {
+  buildHint,
+  dpdkVersion,
+  shimCandidates,
+  ShimLoadError,
+  shimSourceDir,
+} from "./ffi/lib.ts";
+export { layout, RTE, type RteConstants } from "./lib/constants.ts";
+export {
+  check,
+  checkCount,
+  DisposedError,
+  DpdkError,
+  rteErrno,
+  strerror,
+} from "./lib/errors.ts";
 export {
   cleanupEal,
   currentCpu,
   DEFAULT_BASE_VIRTADDR,
   type EalInit,
   ealInitialised,
+  type EalOptions,
   initEal,
-  LCORE_ID_ANY,
+  LCORE_CLAIMS,
+  LcoreClashError,
   lcoreId,
   lcores,
   mainLcore,
@@ -43,49 +61,55 @@ export {
   processStartTime,
   type ProcessType,
   processType,
+  removeGroupFiles,
+  type RemoveGroupOptions,
   removeRuntimeFiles,
   runtimeDir,
+  runtimeRoot,
   socketId,
   splitArgs,
   tscCycles,
   tscHz,
   workerLcores,
 } from "./lib/eal.ts";
+export { type ClaimHolder, ClaimTable } from "./lib/claims.ts";
 export {
-  addressOf,
-  pointerFrom,
   type PtrArray,
   ptrArray,
-  ptrArrayAddress,
   stridePtrs,
+  unsafeAddressOf,
+  unsafeArrayPointer,
+  unsafePointerFrom,
 } from "./lib/ptr.ts";
 export { Ring, type RingOptions } from "./lib/ring.ts";
 export {
   Mempool,
   type MempoolOptions,
+  PktmbufPool,
   type PktmbufPoolOptions,
   PoolView,
 } from "./lib/mempool.ts";
-export { freeMbufs, MBUF_LAYOUT, MbufBurst } from "./lib/mbuf.ts";
-export { Memzone, U64Counters } from "./lib/memzone.ts";
+export { freeMbufs, MbufBurst, mbufLayout } from "./lib/mbuf.ts";
+export { Memzone, type MemzoneOptions, U64Counters } from "./lib/memzone.ts";
 export {
   type LinkStatus,
-  MAX_ETHPORTS,
   Port,
   type PortConfig,
-  type PortConfigResult,
   portFromRings,
   type PortInfo,
   type PortStats,
-  RSS_IP,
+  RxQueue,
+  type RxQueueOptions,
   TxBuffer,
-  txByInputPort,
-  txTable,
+  TxQueue,
+  TxTable,
 } from "./lib/ethdev.ts";
 export {
+  defineLcore,
   launchLcores,
   type LaunchOptions,
   type LcoreContext,
+  type LcoreData,
   LcoreGroup,
   type LcoreMain,
   type LcoreResult,

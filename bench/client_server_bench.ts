@@ -23,10 +23,10 @@
  */
 
 import { DEFAULT_BASE_VIRTADDR } from "../mod.ts";
-import { median, mpps, runOptions, sleep, stopGroup } from "./_harness.ts";
-import { cOriginal } from "../tests/_c_build.ts";
-import { Proc, ROOT, uniquePrefix } from "../tests/_helpers.ts";
-import { portStats } from "./telemetry.ts";
+import { median, mpps, runOptions, sleep, stopGroup } from "../support/bench.ts";
+import { cOriginal } from "../support/c_build.ts";
+import { Proc, ROOT, uniquePrefix } from "../support/proc.ts";
+import { portStats } from "../support/telemetry.ts";
 
 type Impl = "C" | "TS";
 

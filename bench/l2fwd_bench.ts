@@ -19,15 +19,15 @@
  * @module
  */
 
-import { median, sleep } from "./_harness.ts";
+import { median, sleep } from "../support/bench.ts";
 import { parseArgs } from "@std/cli/parse-args";
 import {
   Proc,
   removePrefixFiles,
   ROOT,
   uniquePrefix,
-} from "../tests/_helpers.ts";
-import { portStats } from "./telemetry.ts";
+} from "../support/proc.ts";
+import { portStats } from "../support/telemetry.ts";
 
 type Impl = "C" | "TS";
 

@@ -26,7 +26,7 @@
  * @module
  */
 
-import { median } from "./_harness.ts";
+import { median } from "../support/bench.ts";
 import { parseArgs } from "@std/cli/parse-args";
 import {
   cleanupEal,
@@ -55,7 +55,7 @@ import {
   removePrefixFiles,
   ROOT,
   uniquePrefix,
-} from "../tests/_helpers.ts";
+} from "../support/proc.ts";
 
 /** What a role does: send or receive a stream, or one side of a ping-pong. */
 export type Mode = "send" | "recv" | "ping" | "pong";

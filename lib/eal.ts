@@ -7,12 +7,24 @@
 
 import { cbuf, cstr, lib } from "../ffi/lib.ts";
 import { DpdkError, rteErrno } from "./errors.ts";
+import { RTE } from "./constants.ts";
+import { invalidateAll } from "./handle.ts";
+import { ClaimTable } from "./claims.ts";
+import { removeGroupFiles } from "./proc.ts";
+
+export {
+  processAlive,
+  processStartTime,
+  removeGroupFiles,
+  type RemoveGroupOptions,
+  runtimeRoot,
+} from "./proc.ts";
 
 /** The role of this process in its multi-process group. */
 export type ProcessType = "primary" | "secondary";
 
-/** What {@linkcode initEal} returns. */
-export interface EalInit {
+/** What {@linkcode initEal} returns; disposing it cleans EAL up. */
+export interface EalInit extends Disposable {
   /** The application's arguments: everything after the first `--`. */
   args: string[];
   /** Whether this process is the group's primary or a secondary. */
@@ -21,6 +33,58 @@ export interface EalInit {
   mainLcore: number;
   /** Every enabled lcore ID, main lcore included, ascending. */
   lcores: number[];
+  /** The group's `--file-prefix` (runtime folder name). */
+  filePrefix: string;
+}
+
+/** Options of {@linkcode initEal}. */
+export interface EalOptions {
+  /** argv[0] as EAL sees it (used in its log lines). */
+  progName?: string;
+  /**
+   * Claim this process's lcore IDs in the group's lcore table
+   * ({@linkcode LCORE_CLAIMS}), refusing to start when a running process
+   * of the group holds one (default true). Processes not started by this
+   * library (C ones) do not claim.
+   */
+  claimLcores?: boolean;
+  /**
+   * On dispose (or {@linkcode cleanupEal}) in a primary, also remove the
+   * group's files (default false: secondaries may still need them).
+   */
+  removeFilesOnCleanup?: boolean;
+}
+
+/** Name of the memzone in which processes claim their lcore IDs. */
+export const LCORE_CLAIMS = "dpdk_ts_lcore_claims";
+
+/**
+ * A process of the group holds an lcore ID this process was given
+ * (per-lcore mempool caches in shared memory would be corrupted).
+ */
+export class LcoreClashError extends DpdkError {
+  /** The lcore ID in use. */
+  readonly lcore: number;
+  /** The PID of the process using it. */
+  readonly pid: number;
+  /**
+   * @param lcore the lcore ID
+   * @param pid its holder
+   * @param free lcore IDs no process of the group holds (for the hint)
+   */
+  constructor(lcore: number, pid: number, free: number[]) {
+    super(`lcore ${lcore}`, RTE.EBUSY);
+    this.name = "LcoreClashError";
+    this.lcore = lcore;
+    this.pid = pid;
+    this.message = `lcore ID ${lcore} is used by process ${pid} of this ` +
+      `group: give every process of a group its own lcore IDs` +
+      (free.length > 0
+        ? ` (free here: ${free.slice(0, 8).join(", ")}; e.g. --lcores=${
+          free[0]
+        }@0)`
+        : "");
+  }
 }
 
 // EAL keeps some argv strings: they must outlive the process.
@@ -68,9 +132,13 @@ export const DEFAULT_BASE_VIRTADDR = "0x500000000000";
  * const { args, processType } = initEal(Deno.args);
  * ```
  */
-export function initEal(argv: readonly string[], progName = "deno"): EalInit {
+export function initEal(
+  argv: readonly string[],
+  opts: EalOptions = {},
+): EalInit {
+  const progName = opts.progName ?? "deno";
   if (initialised) {
-    throw new DpdkError("rte_eal_init: already initialised", 114);
+    throw new DpdkError("rte_eal_init: already initialised", RTE.EALREADY);
   }
   const { eal: given, app } = splitArgs(argv);
   const eal = given.some((a) => a.startsWith("--base-virtaddr"))
@@ -82,21 +150,46 @@ export function initEal(argv: readonly string[], progName = "deno"): EalInit {
     ptrs[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s)));
   });
   keepAlive.push(...strings, new Uint8Array(ptrs.buffer));
+  lib().shim_set_errno(0);
   const ret = lib().rte_eal_init(strings.length, new Uint8Array(ptrs.buffer));
   if (ret < 0) {
-    throw new DpdkError(
-      `rte_eal_init(${given.join(" ")})`,
-      rteErrno() || 22,
-    );
+    throw new DpdkError(`rte_eal_init(${given.join(" ")})`, rteErrno());
   }
   initialised = true;
+  removeFiles = opts.removeFilesOnCleanup ?? false;
+  const mine = lcores();
+  if (opts.claimLcores ?? true) {
+    try {
+      const table = ClaimTable.open(LCORE_CLAIMS, RTE.RTE_MAX_LCORE);
+      const clash = table.claimAll(mine);
+      if (clash !== undefined) {
+        const held = new Set(table.heldByOthers());
+        const free = [];
+        for (let i = 0; i < RTE.RTE_MAX_LCORE && free.length < 8; i++) {
+          if (!held.has(i) && !mine.includes(i)) free.push(i);
+        }
+        throw new LcoreClashError(clash.slot, clash.holder.pid, free);
+      }
+      claims = { table, lcores: mine };
+    } catch (e) {
+      removeFiles = false;
+      cleanupEal();
+      throw e;
+    }
+  }
+  const dir = runtimeDir();
   return {
     args: app,
     processType: processType(),
     mainLcore: mainLcore(),
-    lcores: lcores(),
+    lcores: mine,
+    filePrefix: dir.slice(dir.lastIndexOf("/") + 1),
+    [Symbol.dispose]: cleanupEal,
   };
 }
+
+let claims: { table: ClaimTable; lcores: number[] } | undefined;
+let removeFiles = false;
 
 /** Whether {@linkcode initEal} has succeeded in this process. */
 export function ealInitialised(): boolean {
@@ -105,7 +198,9 @@ export function ealInitialised(): boolean {
 
 /** This process's type (`rte_eal_process_type`). */
 export function processType(): ProcessType {
-  return lib().rte_eal_process_type() === 1 ? "secondary" : "primary";
+  return lib().rte_eal_process_type() === RTE.RTE_PROC_SECONDARY
+    ? "secondary"
+    : "primary";
 }
 
 /**
@@ -120,30 +215,6 @@ export function primaryAlive(): boolean {
   return lib().rte_eal_primary_proc_alive(null) !== 0;
 }
 
-/**
- * When process `pid` started (clock ticks since boot, field 22 of
- * `/proc/PID/stat`), or -1 when no such process runs (gone, or a zombie).
- * Compared with a start time recorded earlier, it tells a live process from
- * a reused PID. Read through the shim: it needs no Deno permission beyond
- * FFI, where Deno's own file API reads `/proc` only with `--allow-all`
- * (which compiled apps are not granted, see tools/compile_config.ts).
- * Works before {@linkcode initEal}.
- */
-export function processStartTime(pid: number): number {
-  return lib().shim_proc_start_time(pid);
-}
-
-/**
- * Whether process `pid` runs and, when `start` (a
- * {@linkcode processStartTime} reading taken earlier) is given, is still
- * that same process rather than a later one that reused the PID.
- */
-export function processAlive(pid: number, start?: number): boolean {
-  if (pid <= 0) return false;
-  const s = processStartTime(pid);
-  return s >= 0 && (start === undefined || start === 0 || s === start);
-}
-
 /** The main lcore's ID. */
 export function mainLcore(): number {
   return lib().rte_get_main_lcore();
@@ -153,7 +224,7 @@ export function mainLcore(): number {
 export function lcores(): number[] {
   const out: number[] = [];
   const s = lib();
-  const max = 128; // RTE_MAX_LCORE in Debian's build
+  const max = RTE.RTE_MAX_LCORE;
   for (let i = s.rte_get_next_lcore(-1 >>> 0, 0, 0); i < max;) {
     out.push(i);
     i = s.rte_get_next_lcore(i, 0, 0);
@@ -169,14 +240,12 @@ export function workerLcores(): number[] {
 
 /**
  * The lcore ID of the calling thread (`rte_lcore_id()`), or
- * {@linkcode LCORE_ID_ANY} for a thread that is not an lcore.
+ * `RTE.LCORE_ID_ANY` for a thread that is not an lcore.
  */
 export function lcoreId(): number {
   return lib().shim_lcore_id();
 }
 
-/** `LCORE_ID_ANY`: the lcore ID of threads that are not lcores. */
-export const LCORE_ID_ANY = 0xffffffff;
 
 /** The CPU the calling thread runs on now (`sched_getcpu`). */
 export function currentCpu(): number {
@@ -189,13 +258,28 @@ export function socketId(): number {
 }
 
 /**
- * Releases EAL resources (`rte_eal_cleanup`). Call it last, after every
- * worker is joined and every port of this process stopped.
+ * Releases EAL resources (`rte_eal_cleanup`) and closes every handle of
+ * this thread (later use throws `DisposedError`); releases this process's
+ * lcore claims; in a primary started with `removeFilesOnCleanup`, removes
+ * the group's files. Call it last, after every worker is joined and every
+ * port of this process stopped. Idempotent.
  */
 export function cleanupEal(): void {
   if (!initialised) return;
+  const primary = processType() === "primary";
+  const dir = runtimeDir();
+  if (claims !== undefined) {
+    for (const l of claims.lcores) claims.table.release(l);
+    claims = undefined;
+  }
+  invalidateAll();
   initialised = false;
   lib().rte_eal_cleanup();
+  if (removeFiles && primary && dir !== "") {
+    removeGroupFiles(dir.slice(dir.lastIndexOf("/") + 1), {
+      runtimeRoot: dir.slice(0, dir.lastIndexOf("/")),
+    });
+  }
 }
 
 /**
@@ -230,40 +314,18 @@ export function runtimeDir(): string {
 }
 
 /**
- * Removes the files DPDK leaves behind for this process's group (its
- * `--file-prefix`): the runtime directory ({@linkcode runtimeDir}: config,
- * memory maps, sockets) and the hugepage files `PREFIXmap_*` on every
- * hugetlbfs mount. DPDK keeps them after exit; a script that is done with
- * its group calls this after {@linkcode cleanupEal}. Only the primary may,
- * and only once no secondary of the group runs. Files already gone are
- * skipped.
+ * Removes the files DPDK leaves behind for this process's group (see
+ * {@linkcode removeGroupFiles}); call it after {@linkcode cleanupEal},
+ * in the primary, once no secondary of the group runs.
  *
  * @throws Error in a secondary process
  */
-export function removeRuntimeFiles(): void {
-  const dir = runtimeDir();
+export function removeRuntimeFiles(dir: string = runtimeDir()): void {
   if (dir === "") return;
-  if (processType() !== "primary") {
+  if (initialised && processType() !== "primary") {
     throw new Error("removeRuntimeFiles() is for the primary process only");
   }
-  const hugeFile = dir.slice(dir.lastIndexOf("/") + 1) + "map_";
-  const ignore = (f: () => void) => {
-    try {
-      f();
-    } catch {
-      // already gone, or not ours to read
-    }
-  };
-  ignore(() => Deno.removeSync(dir, { recursive: true }));
-  ignore(() => {
-    for (const line of Deno.readTextFileSync("/proc/mounts").split("\n")) {
-      const [, mount, type] = line.split(" ");
-      if (type !== "hugetlbfs") continue;
-      for (const e of Deno.readDirSync(mount)) {
-        if (e.name.startsWith(hugeFile)) {
-          ignore(() => Deno.removeSync(`${mount}/${e.name}`));
-        }
-      }
-    }
+  removeGroupFiles(dir.slice(dir.lastIndexOf("/") + 1), {
+    runtimeRoot: dir.slice(0, dir.lastIndexOf("/")),
   });
 }

@@ -1,20 +1,29 @@
 /**
- * Ethernet ports (`rte_ethdev`): information, configuration with the
- * fallbacks the multi-process samples use, queues, start/stop, link,
- * stats, MAC, and burst RX/TX with TX buffers.
+ * Ethernet ports (`rte_ethdev`): information, configuration, queues
+ * (checked once, then used in hot calls), start/stop, link, stats, MAC,
+ * burst RX/TX, and TX buffers with routing tables.
  *
  * @module
  */
 
 import { cbuf, cstr, lib } from "../ffi/lib.ts";
-import { check, checkPtr, DpdkError } from "./errors.ts";
-import type { Mempool } from "./mempool.ts";
-import { addressOf, pointerFrom, type PtrArray } from "./ptr.ts";
-
-/** `RTE_ETH_RSS_IP`: hash on IPv4/IPv6 addresses. */
-export const RSS_IP = 0xa38cn;
-/** `RTE_MAX_ETHPORTS` of Debian's DPDK build. */
-export const MAX_ETHPORTS = 32;
+import { callPtr, check, checkCount, DpdkError } from "./errors.ts";
+import { layout, RTE } from "./constants.ts";
+import type { PktmbufPool } from "./mempool.ts";
+import {
+  DESCRIBE,
+  type Descriptor,
+  disposed,
+  registerKind,
+  track,
+} from "./handle.ts";
+import {
+  type PtrArray,
+  unsafeAddressOf,
+  unsafeArrayPointer,
+  unsafePointerFrom,
+} from "./ptr.ts";
+import type { Ring } from "./ring.ts";
 
 /** Static facts about a port. */
 export interface PortInfo {
@@ -40,30 +49,30 @@ export interface PortInfo {
   txQueues: number;
 }
 
-/** Options of {@linkcode Port.configure}. */
+/** Options of {@linkcode Port.configure}: exactly what is configured. */
 export interface PortConfig {
   /** RX queues to configure. */
   rxQueues: number;
   /** TX queues to configure. */
   txQueues: number;
-  /** RSS hash functions wanted (masked by the device's); 0n: no RSS. */
+  /**
+   * RSS hash functions (`RTE.RTE_ETH_RSS_*`); 0n (the default) configures
+   * no RSS. Not masked: mask by `info().rssOffloads` first if you want.
+   */
   rssHf?: bigint;
-  /** Ask for RX checksum offload (dropped if the device refuses it). */
-  rxChecksum?: boolean;
-  /** Use MBUF_FAST_FREE on TX when the device has it. */
-  fastFree?: boolean;
+  /** RX offloads (`RTE_ETH_RX_OFFLOAD_*`, default 0n). */
+  rxOffloads?: bigint;
+  /** TX offloads (`RTE_ETH_TX_OFFLOAD_*`, default 0n). */
+  txOffloads?: bigint;
 }
 
-/** What {@linkcode Port.configure} settled on. */
-export interface PortConfigResult {
-  /** RSS hash functions configured (0n: none). */
-  rssHf: bigint;
-  /** Whether RX checksum offload stayed on. */
-  rxChecksum: boolean;
-  /** Whether RSS stayed on. */
-  rss: boolean;
-  /** Human-readable lines about each fallback taken. */
-  notes: string[];
+/** Options of {@linkcode Port.setupRxQueue}. */
+export interface RxQueueOptions {
+  /**
+   * Drop packets when no descriptor is free (`rx_drop_en`), rather than
+   * hold them in the device (default false, the device's default).
+   */
+  dropWhenFull?: boolean;
 }
 
 /** Port counters (`rte_eth_stats`), totals of every process. */
@@ -100,7 +109,102 @@ export interface LinkStatus {
   fullDuplex: boolean;
 }
 
-/** An ethdev port, by ID. Hot-path methods are one FFI fast call each. */
+/**
+ * An RX queue of a port, checked once against the device
+ * ({@linkcode Port.rxQueue}) and then used in hot calls.
+ */
+export class RxQueue {
+  /** The port ID. */
+  readonly port: number;
+  /** The queue index. */
+  readonly queue: number;
+
+  /** @internal use {@linkcode Port.rxQueue} */
+  constructor(port: number, queue: number) {
+    this.port = port;
+    this.queue = queue;
+  }
+
+  /**
+   * Receives up to `n` mbufs into `mbufs`; returns how many came. Hot path.
+   *
+   * @throws RangeError unless `n` is an integer in 0..min(mbufs.length, 65535)
+   */
+  rxBurst(mbufs: PtrArray, n: number): number {
+    if (!((n >>> 0) === n && n <= mbufs.length && n <= 0xffff)) {
+      checkCount("RxQueue.rxBurst", n, Math.min(mbufs.length, 0xffff));
+    }
+    return lib().shim_eth_rx_burst(
+      this.port,
+      this.queue,
+      unsafeArrayPointer(mbufs, "RxQueue.rxBurst"),
+      n,
+    );
+  }
+
+  /** @internal */
+  [DESCRIBE](): Descriptor {
+    return { "@dpdk": "RxQueue", port: this.port, queue: this.queue };
+  }
+}
+
+/**
+ * A TX queue of a port, checked once against the device
+ * ({@linkcode Port.txQueue}) and then used in hot calls.
+ */
+export class TxQueue {
+  /** The port ID. */
+  readonly port: number;
+  /** The queue index. */
+  readonly queue: number;
+
+  /** @internal use {@linkcode Port.txQueue} */
+  constructor(port: number, queue: number) {
+    this.port = port;
+    this.queue = queue;
+  }
+
+  /**
+   * Transmits up to `n` mbufs; returns how many went (the caller still
+   * owns the rest). Hot path.
+   *
+   * @throws RangeError unless `n` is an integer in 0..min(mbufs.length, 65535)
+   */
+  txBurst(mbufs: PtrArray, n: number): number {
+    if (!((n >>> 0) === n && n <= mbufs.length && n <= 0xffff)) {
+      checkCount("TxQueue.txBurst", n, Math.min(mbufs.length, 0xffff));
+    }
+    return lib().shim_eth_tx_burst(
+      this.port,
+      this.queue,
+      unsafeArrayPointer(mbufs, "TxQueue.txBurst"),
+      n,
+    );
+  }
+
+  /**
+   * Transmits `n` mbufs and frees those the queue did not take; returns
+   * how many went. Hot path.
+   */
+  txBurstOrFree(mbufs: PtrArray, n: number): number {
+    if (!((n >>> 0) === n && n <= mbufs.length && n <= 0xffff)) {
+      checkCount("TxQueue.txBurstOrFree", n, Math.min(mbufs.length, 0xffff));
+    }
+    return lib().shim_eth_tx_burst_free(
+      this.port,
+      this.queue,
+      unsafeArrayPointer(mbufs, "TxQueue.txBurstOrFree"),
+      n,
+    );
+  }
+
+  /** @internal */
+  [DESCRIBE](): Descriptor {
+    return { "@dpdk": "TxQueue", port: this.port, queue: this.queue };
+  }
+}
+
+/** An ethdev port, by ID. */
 export class Port {
   /** The port ID. */
   readonly id: number;
@@ -108,18 +212,55 @@ export class Port {
   /**
    * Opens port `id`.
    *
-   * @throws Error when `id` is not a valid port of this process
+   * @throws RangeError when `id` is not a valid port of this process
    */
   constructor(id: number) {
     if (
-      !Number.isInteger(id) || id < 0 || id >= MAX_ETHPORTS ||
+      !((id >>> 0) === id && id < RTE.RTE_MAX_ETHPORTS) ||
       lib().rte_eth_dev_is_valid_port(id) === 0
     ) {
-      throw new Error(
-        `port ${id} does not exist (${Port.count()} port(s) available)`,
+      throw new RangeError(
+        `port ${id} does not exist (${Port.count()} port(s) available: ` +
+          `${Port.ids().join(", ") || "none"})`,
       );
     }
     this.id = id;
+  }
+
+  /**
+   * RX queue `q`, checked against the queues the port has (configured by
+   * the primary, seen by every process).
+   *
+   * @throws RangeError when the port has no such queue
+   */
+  rxQueue(q: number): RxQueue {
+    const n = this.info().rxQueues;
+    if (!((q >>> 0) === q && q < n)) {
+      throw new RangeError(
+        `port ${this.id} has no RX queue ${q} (${n} configured)`,
+      );
+    }
+    return new RxQueue(this.id, q);
+  }
+
+  /**
+   * TX queue `q`, checked against the queues the port has.
+   *
+   * @throws RangeError when the port has no such queue
+   */
+  txQueue(q: number): TxQueue {
+    const n = this.info().txQueues;
+    if (!((q >>> 0) === q && q < n)) {
+      throw new RangeError(
+        `port ${this.id} has no TX queue ${q} (${n} configured)`,
+      );
+    }
+    return new TxQueue(this.id, q);
+  }
+
+  /** @internal */
+  [DESCRIBE](): Descriptor {
+    return { "@dpdk": "Port", id: this.id };
   }
 
   /** Number of ports available (`rte_eth_dev_count_avail`). */
@@ -130,7 +271,7 @@ export class Port {
   /** Every valid port ID. */
   static ids(): number[] {
     const out: number[] = [];
-    for (let p = 0; p < MAX_ETHPORTS; p++) {
+    for (let p = 0; p < RTE.RTE_MAX_ETHPORTS; p++) {
       if (lib().rte_eth_dev_is_valid_port(p) !== 0) out.push(p);
     }
     return out;
@@ -138,7 +279,7 @@ export class Port {
 
   /** Device name (`rte_eth_dev_get_name_by_port`). */
   get name(): string {
-    const buf = new Uint8Array(64);
+    const buf = new Uint8Array(RTE.RTE_ETH_NAME_MAX_LEN);
     check(
       "rte_eth_dev_get_name_by_port",
       lib().rte_eth_dev_get_name_by_port(this.id, buf),
@@ -148,8 +289,9 @@ export class Port {
 
   /** Static facts about the port. */
   info(): PortInfo {
-    const out = new BigUint64Array(8);
-    const name = new Uint8Array(64);
+    const L = infoLayout ??= layout("info");
+    const out = new BigUint64Array(L.len);
+    const name = new Uint8Array(RTE.SHIM_NAME_LEN);
     check(
       `rte_eth_dev_info_get(${this.id})`,
       lib().shim_eth_info(this.id, out, name),
@@ -157,14 +299,14 @@ export class Port {
     return {
       driver: cstr(Deno.UnsafePointer.of(name)),
       name: this.name,
-      maxRxQueues: Number(out[0]),
-      maxTxQueues: Number(out[1]),
-      rssOffloads: out[2],
-      rxOffloadCapa: out[3],
-      txOffloadCapa: out[4],
-      socket: Number(out[5]) - 1,
-      rxQueues: Number(out[6]),
-      txQueues: Number(out[7]),
+      maxRxQueues: Number(out[L.max_rx_queues]),
+      maxTxQueues: Number(out[L.max_tx_queues]),
+      rssOffloads: out[L.flow_type_rss_offloads],
+      rxOffloadCapa: out[L.rx_offload_capa],
+      txOffloadCapa: out[L.tx_offload_capa],
+      socket: Number(out[L.socket_plus_1]) - 1,
+      rxQueues: Number(out[L.nb_rx_queues]),
+      txQueues: Number(out[L.nb_tx_queues]),
     };
   }
 
@@ -174,52 +316,31 @@ export class Port {
   }
 
   /**
-   * Configures the port (`rte_eth_dev_configure`) as the multi-process
-   * samples do: the RSS hash functions are masked by what the device
-   * supports; if the device refuses the configuration (-EINVAL) it is
-   * retried without RX checksum offload, and if RSS is not supported
-   * (-ENOTSUP) without RSS. Every fallback is reported in `notes`.
+   * Configures the port (`rte_eth_dev_configure`) with exactly the given
+   * queues, RSS hash functions and offloads (RSS mode when `rssHf` is not
+   * 0n). Fallbacks are the application's choice: catch the `DpdkError`
+   * (`errno` EINVAL, ENOTSUP) and retry with less.
+   *
+   * @throws RangeError for queue counts outside the device's maximum
+   * @throws DpdkError when the device refuses the configuration
    */
-  configure(cfg: PortConfig): PortConfigResult {
-    const notes: string[] = [];
-    const wantRss = (cfg.rssHf ?? 0n) !== 0n;
-    let rss = wantRss;
-    let csum = cfg.rxChecksum ?? false;
-    const got = new BigUint64Array(1);
-    const attempt = () =>
+  configure(cfg: PortConfig): void {
+    const info = this.info();
+    checkCount(`Port ${this.id} configure rxQueues`, cfg.rxQueues, info.maxRxQueues);
+    checkCount(`Port ${this.id} configure txQueues`, cfg.txQueues, info.maxTxQueues);
+    const rss = cfg.rssHf ?? 0n;
+    check(
+      `rte_eth_dev_configure(port ${this.id})`,
       lib().shim_eth_configure(
         this.id,
         cfg.rxQueues,
         cfg.txQueues,
-        (rss ? 1 : 0) | (csum ? 2 : 0) | (cfg.fastFree ? 4 : 0),
-        cfg.rssHf ?? 0n,
-        got,
-      );
-    let ret = attempt();
-    if (rss && got[0] !== cfg.rssHf) {
-      notes.push(
-        `Port ${this.id} modified RSS hash function based on hardware support, ` +
-          `requested:0x${cfg.rssHf!.toString(16)} configured:0x${
-            got[0].toString(16)
-          }`,
-      );
-    }
-    if (ret === -22 && csum) {
-      notes.push(
-        `Port ${this.id} configuration failed. Re-attempting with HW checksum disabled.`,
-      );
-      csum = false;
-      ret = attempt();
-    }
-    if (ret === -95 && rss) {
-      notes.push(
-        `Port ${this.id} configuration failed. Re-attempting with HW RSS disabled.`,
-      );
-      rss = false;
-      ret = attempt();
-    }
-    check(`rte_eth_dev_configure(port ${this.id})`, ret);
-    return { rssHf: rss ? got[0] : 0n, rxChecksum: csum, rss, notes };
+        rss !== 0n ? RTE.RTE_ETH_MQ_RX_RSS : RTE.RTE_ETH_MQ_RX_NONE,
+        rss,
+        cfg.rxOffloads ?? 0n,
+        cfg.txOffloads ?? 0n,
+      ),
+    );
   }
 
   /**
@@ -237,15 +358,30 @@ export class Port {
   }
 
   /** Sets up RX queue `q` with `nbDesc` descriptors filled from `pool`. */
-  setupRxQueue(q: number, nbDesc: number, pool: Mempool): void {
+  setupRxQueue(
+    q: number,
+    nbDesc: number,
+    pool: PktmbufPool,
+    opts: RxQueueOptions = {},
+  ): void {
+    checkCount(`Port ${this.id} setupRxQueue queue`, q, 0xffff);
+    checkCount(`Port ${this.id} setupRxQueue nbDesc`, nbDesc, 0xffff);
     check(
       `rte_eth_rx_queue_setup(port ${this.id}, queue ${q})`,
-      lib().shim_eth_rx_queue_setup(this.id, q, nbDesc, pool.handle),
+      lib().shim_eth_rx_queue_setup(
+        this.id,
+        q,
+        nbDesc,
+        pool.unsafeHandle,
+        opts.dropWhenFull ? 1 : 0,
+      ),
     );
   }
 
   /** Sets up TX queue `q` with `nbDesc` descriptors. */
   setupTxQueue(q: number, nbDesc: number): void {
+    checkCount(`Port ${this.id} setupTxQueue queue`, q, 0xffff);
+    checkCount(`Port ${this.id} setupTxQueue nbDesc`, nbDesc, 0xffff);
     check(
       `rte_eth_tx_queue_setup(port ${this.id}, queue ${q})`,
       lib().shim_eth_tx_queue_setup(this.id, q, nbDesc),
@@ -277,12 +413,17 @@ export class Port {
 
   /** Link state, without waiting. */
   link(): LinkStatus {
-    const out = new Uint32Array(3);
+    const L = linkLayout ??= layout("link");
+    const out = new Uint32Array(L.len);
     check(
       `rte_eth_link_get_nowait(${this.id})`,
       lib().shim_eth_link(this.id, out),
     );
-    return { speed: out[0], up: out[1] !== 0, fullDuplex: out[2] !== 0 };
+    return {
+      speed: out[L.speed],
+      up: out[L.up] !== 0,
+      fullDuplex: out[L.duplex] !== 0,
+    };
   }
 
   /** MAC address as `aa:bb:cc:dd:ee:ff`. */
@@ -295,26 +436,35 @@ export class Port {
     return [...b].map((x) => x.toString(16).padStart(2, "0")).join(":");
   }
 
-  /** Port counters; `queues` per-queue counters are read too (max 16). */
+  /**
+   * Port counters; the first `queues` per-queue counters are read too (at
+   * most `RTE.RTE_ETHDEV_QUEUE_STAT_CNTRS`).
+   */
   stats(queues = 0): PortStats {
-    const nq = Math.min(queues, 16);
-    const out = new BigUint64Array(8 + 2 * nq);
+    const L = statsLayout ??= layout("stats");
+    checkCount(
+      `Port ${this.id} stats queues`,
+      queues,
+      RTE.RTE_ETHDEV_QUEUE_STAT_CNTRS,
+    );
+    const nq = queues;
+    const out = new BigUint64Array(L.len + 2 * nq);
     check(
       `rte_eth_stats_get(${this.id})`,
       lib().shim_eth_stats(this.id, out, nq),
     );
     const n = (i: number) => Number(out[i]);
     return {
-      ipackets: n(0),
-      opackets: n(1),
-      ibytes: n(2),
-      obytes: n(3),
-      imissed: n(4),
-      ierrors: n(5),
-      oerrors: n(6),
-      rxNoMbuf: n(7),
-      qIpackets: Array.from({ length: nq }, (_, i) => n(8 + i)),
-      qOpackets: Array.from({ length: nq }, (_, i) => n(8 + nq + i)),
+      ipackets: n(L.ipackets),
+      opackets: n(L.opackets),
+      ibytes: n(L.ibytes),
+      obytes: n(L.obytes),
+      imissed: n(L.imissed),
+      ierrors: n(L.ierrors),
+      oerrors: n(L.oerrors),
+      rxNoMbuf: n(L.rx_nombuf),
+      qIpackets: Array.from({ length: nq }, (_, i) => n(L.len + i)),
+      qOpackets: Array.from({ length: nq }, (_, i) => n(L.len + nq + i)),
     };
   }
 
@@ -326,24 +476,11 @@ export class Port {
     );
   }
 
-  /** Receives up to `n` mbufs from queue `q` into `mbufs`. Hot path. */
-  rxBurst(q: number, mbufs: PtrArray, n: number): number {
-    return lib().shim_eth_rx_burst(this.id, q, mbufs, n);
-  }
-
-  /** Transmits up to `n` mbufs on queue `q`; returns how many went. Hot path. */
-  txBurst(q: number, mbufs: PtrArray, n: number): number {
-    return lib().shim_eth_tx_burst(this.id, q, mbufs, n);
-  }
-
-  /**
-   * Transmits `n` mbufs on queue `q` and frees those the queue did not
-   * take; returns how many went. Hot path.
-   */
-  txBurstOrFree(q: number, mbufs: PtrArray, n: number): number {
-    return lib().shim_eth_tx_burst_free(this.id, q, mbufs, n);
-  }
 }
+
+let infoLayout: Readonly<Record<string, number>> | undefined;
+let linkLayout: Readonly<Record<string, number>> | undefined;
+let statsLayout: Readonly<Record<string, number>> | undefined;
 
 /**
  * Creates a port on rings you own (`rte_eth_from_rings`): packets you
@@ -352,12 +489,15 @@ export class Port {
  */
 export function portFromRings(
   name: string,
-  rx: { address: bigint }[],
-  tx: { address: bigint }[],
+  rx: Ring[],
+  tx: Ring[],
   socket = 0,
 ): Port {
-  const arr = (rs: { address: bigint }[]) =>
-    new Uint8Array(new BigUint64Array(rs.map((r) => r.address)).buffer);
+  const arr = (rs: Ring[]) =>
+    new Uint8Array(
+      new BigUint64Array(rs.map((r) => unsafeAddressOf(r.unsafeHandle))).buffer,
+    );
+  lib().shim_set_errno(0);
   const id = lib().rte_eth_from_rings(
     cbuf(name),
     arr(rx),
@@ -366,71 +506,104 @@ export function portFromRings(
     tx.length,
     socket,
   );
-  if (id < 0) throw new DpdkError(`rte_eth_from_rings("${name}")`);
+  if (id < 0) {
+    throw new DpdkError(`rte_eth_from_rings("${name}")`, lib().shim_errno());
+  }
   return new Port(id);
 }
 
 /**
  * A TX buffer (`rte_eth_dev_tx_buffer`) with its own counters: packets are
  * held until `size` are buffered, then sent as one burst; what the queue
- * refuses is freed and counted as dropped.
+ * refuses is freed and counted as dropped. It belongs to this process; an
+ * lcore worker given one in its data gets it back after the shim checked
+ * it is one.
  */
 export class TxBuffer {
-  /** The shim's TX buffer. */
-  readonly handle: Deno.PointerObject;
+  #ptr: Deno.PointerObject | null;
   #counters: BigUint64Array<ArrayBuffer>;
   #owned: boolean;
 
-  private constructor(handle: Deno.PointerObject, owned: boolean) {
-    this.handle = handle;
+  private constructor(ptr: Deno.PointerObject, owned: boolean) {
+    this.#ptr = ptr;
     this.#owned = owned;
+    const L = txbLayout ??= layout("txb");
+    const words = Math.max(L.sent, L.dropped) / 8 + 1;
     this.#counters = new BigUint64Array(
-      Deno.UnsafePointerView.getArrayBuffer(handle, 16),
+      Deno.UnsafePointerView.getArrayBuffer(ptr, 8 * words),
     );
-  }
-
-  /** Creates a TX buffer holding up to `size` packets. */
-  static create(size = 32, socket = -1): TxBuffer {
-    const p = lib().shim_tx_buffer_create(size, socket);
-    return new TxBuffer(checkPtr(`TX buffer of ${size}`, p), true);
-  }
-
-  /** Rebuilds a handle from {@linkcode TxBuffer.address} (for workers). */
-  static fromAddress(address: bigint): TxBuffer {
-    return new TxBuffer(pointerFrom(address), false);
-  }
-
-  /** The buffer's address, to hand to a worker. */
-  get address(): bigint {
-    return addressOf(this.handle);
+    track(this);
   }
 
   /**
-   * Buffers `n` mbufs for `port`/`queue`, sending whenever the buffer
-   * fills; returns packets sent by this call. Hot path.
+   * Creates a TX buffer holding up to `size` packets.
+   *
+   * @throws RangeError unless `size` is an integer in 1..65535
    */
-  add(port: number, queue: number, mbufs: PtrArray, n: number): number {
-    return lib().shim_tx_buffer_burst(port, queue, this.handle, mbufs, n);
+  static create(size = 32, socket = -1): TxBuffer {
+    if (!((size >>> 0) === size && size >= 1 && size <= RTE.UINT16_MAX)) {
+      throw new RangeError(
+        `TxBuffer.create: size ${size} is not an integer in 1..${RTE.UINT16_MAX}`,
+      );
+    }
+    const p = callPtr(
+      `TX buffer of ${size}`,
+      () => lib().shim_tx_buffer_create(size, socket),
+    );
+    return new TxBuffer(p, true);
   }
 
-  /** Sends what is buffered; returns packets sent. */
-  flush(port: number, queue: number): number {
-    return lib().shim_tx_buffer_flush(port, queue, this.handle);
+  /** The `struct shim_txb *`. Unsafe: valid while the buffer lives. */
+  get unsafeHandle(): Deno.PointerObject {
+    return this.#ptr ?? this.#closed();
+  }
+
+  #closed(): never {
+    throw disposed("TX buffer");
+  }
+
+  /**
+   * Buffers `n` mbufs for `txq`, sending whenever the buffer fills;
+   * returns packets sent by this call. Hot path.
+   */
+  add(txq: TxQueue, mbufs: PtrArray, n: number): number {
+    const t = this.#ptr ?? this.#closed();
+    if (!((n >>> 0) === n && n <= mbufs.length && n <= 0xffff)) {
+      checkCount("TxBuffer.add", n, Math.min(mbufs.length, 0xffff));
+    }
+    return lib().shim_tx_buffer_burst(
+      txq.port,
+      txq.queue,
+      t,
+      unsafeArrayPointer(mbufs, "TxBuffer.add"),
+      n,
+    );
+  }
+
+  /** Sends what is buffered on `txq`; returns packets sent. */
+  flush(txq: TxQueue): number {
+    return lib().shim_tx_buffer_flush(
+      txq.port,
+      txq.queue,
+      this.#ptr ?? this.#closed(),
+    );
   }
 
   /** Packets waiting in the buffer. */
   get length(): number {
-    return lib().shim_tx_buffer_length(this.handle);
+    return lib().shim_tx_buffer_length(this.#ptr ?? this.#closed());
   }
 
   /** Packets sent through this buffer so far. */
   get sent(): number {
-    return Number(this.#counters[0]);
+    this.#ptr ?? this.#closed();
+    return Number(this.#counters[(txbLayout ??= layout("txb")).sent / 8]);
   }
 
   /** Packets the queue refused (freed) so far. */
   get dropped(): number {
-    return Number(this.#counters[1]);
+    this.#ptr ?? this.#closed();
+    return Number(this.#counters[(txbLayout ??= layout("txb")).dropped / 8]);
   }
 
   /**
@@ -439,52 +612,143 @@ export class TxBuffer {
    * so a hot loop can follow the counters; make the view once.
    */
   counterWords(): Uint32Array<ArrayBuffer> {
-    return new Uint32Array(
-      this.#counters.buffer,
-      this.#counters.byteOffset,
-      4,
+    this.#ptr ?? this.#closed();
+    const L = txbLayout ??= layout("txb");
+    if (L.dropped !== L.sent + 8) {
+      throw new DpdkError("TxBuffer.counterWords: unexpected layout");
+    }
+    return new Uint32Array(this.#counters.buffer, L.sent, 4);
+  }
+
+  /** @internal */
+  invalidate(): void {
+    this.#ptr = null;
+  }
+
+  /** @internal */
+  [DESCRIBE](): Descriptor {
+    const p = this.#ptr ?? this.#closed();
+    return { "@dpdk": "TxBuffer", address: String(unsafeAddressOf(p)) };
+  }
+
+  /** @internal a worker's handle on a buffer of this process. */
+  static revive(address: string): TxBuffer {
+    const p = lib().shim_tx_buffer_check(unsafePointerFrom(BigInt(address)));
+    if (p === null) {
+      throw new DpdkError(`no TX buffer of this process at ${address}`);
+    }
+    return new TxBuffer(p, false);
+  }
+
+  /** Frees the buffer (send or drop what it holds first); closes the handle. */
+  [Symbol.dispose](): void {
+    const p = this.#ptr;
+    this.#ptr = null;
+    if (p !== null && this.#owned) lib().shim_tx_buffer_free(p);
+  }
+}
+
+let txbLayout: Readonly<Record<string, number>> | undefined;
+
+/**
+ * A routing table for forwarders that handle mixed-port bursts: each
+ * packet goes to the TX buffer and queue routed for the port it arrived on
+ * (see `MbufBurst.bufferByInputPort`). A packet from a port with no route
+ * is freed and counted in {@linkcode TxTable.unroutable}.
+ */
+export class TxTable {
+  #ptr: Deno.PointerObject | null;
+  #counter: BigUint64Array<ArrayBuffer>;
+  #owned: boolean;
+  #buffers: TxBuffer[] = [];
+
+  private constructor(ptr: Deno.PointerObject, owned: boolean) {
+    this.#ptr = ptr;
+    this.#owned = owned;
+    const off = layout("txt").unroutable;
+    this.#counter = new BigUint64Array(
+      Deno.UnsafePointerView.getArrayBuffer(ptr, off + 8),
+      off,
+      1,
+    );
+    track(this);
+  }
+
+  /** An empty table (no input port routed). */
+  static create(): TxTable {
+    return new TxTable(
+      callPtr("TX table", () => lib().shim_tx_table_create()),
+      true,
     );
   }
 
-  /** Frees the buffer (send or drop what it holds first). */
-  [Symbol.dispose](): void {
-    if (this.#owned) {
-      this.#owned = false;
-      lib().shim_tx_buffer_free(this.handle);
+  /**
+   * Routes packets arriving on port `inPort` through `buffer` to `txq`.
+   *
+   * @throws RangeError for a port ID out of range
+   * @throws DpdkError when the shim refuses the route
+   */
+  route(inPort: number, txq: TxQueue, buffer: TxBuffer): this {
+    checkCount("TxTable.route inPort", inPort, RTE.RTE_MAX_ETHPORTS - 1);
+    check(
+      `TxTable.route(${inPort} -> port ${txq.port} queue ${txq.queue})`,
+      lib().shim_tx_table_set(
+        this.unsafeHandle,
+        inPort,
+        txq.port,
+        txq.queue,
+        buffer.unsafeHandle,
+      ),
+    );
+    this.#buffers.push(buffer);
+    return this;
+  }
+
+  /** The `struct shim_txt *`. Unsafe: valid while the table lives. */
+  get unsafeHandle(): Deno.PointerObject {
+    return this.#ptr ?? this.#closed();
+  }
+
+  #closed(): never {
+    throw disposed("TX table");
+  }
+
+  /** Packets freed because their input port had no route. */
+  get unroutable(): number {
+    this.#ptr ?? this.#closed();
+    return Number(this.#counter[0]);
+  }
+
+  /** @internal */
+  invalidate(): void {
+    this.#ptr = null;
+  }
+
+  /** @internal */
+  [DESCRIBE](): Descriptor {
+    const p = this.#ptr ?? this.#closed();
+    return { "@dpdk": "TxTable", address: String(unsafeAddressOf(p)) };
+  }
+
+  /** @internal a worker's handle on a table of this process. */
+  static revive(address: string): TxTable {
+    const p = lib().shim_tx_table_check(unsafePointerFrom(BigInt(address)));
+    if (p === null) {
+      throw new DpdkError(`no TX table of this process at ${address}`);
     }
+    return new TxTable(p, false);
+  }
+
+  /** Frees the table (not its buffers); closes the handle. */
+  [Symbol.dispose](): void {
+    const p = this.#ptr;
+    this.#ptr = null;
+    if (p !== null && this.#owned) lib().shim_tx_table_free(p);
   }
 }
 
-/**
- * Buffers each of `n` mbufs for the port paired with the port it arrived
- * on (`map[mbuf.port]`), through `buffers[mbuf.port]`, on `queue`. One FFI
- * call per burst; returns packets sent. Build `buffers` and `map` once with
- * {@linkcode txTable}.
- */
-export function txByInputPort(
-  queue: number,
-  table: { buffers: Uint8Array<ArrayBuffer>; map: Uint16Array<ArrayBuffer> },
-  mbufs: PtrArray,
-  n: number,
-): number {
-  return lib().shim_tx_buffer_by_port(
-    queue,
-    table.buffers,
-    table.map,
-    mbufs,
-    n,
-  );
-}
-
-/** The tables {@linkcode txByInputPort} reads: per input port, buffer and output port. */
-export function txTable(
-  entries: { inPort: number; outPort: number; buffer: TxBuffer }[],
-): { buffers: Uint8Array<ArrayBuffer>; map: Uint16Array<ArrayBuffer> } {
-  const ptrs = new BigUint64Array(MAX_ETHPORTS);
-  const map = new Uint16Array(MAX_ETHPORTS);
-  for (const e of entries) {
-    ptrs[e.inPort] = e.buffer.address;
-    map[e.inPort] = e.outPort;
-  }
-  return { buffers: new Uint8Array(ptrs.buffer), map };
-}
+registerKind("Port", (d) => new Port(Number(d.id)));
+registerKind("RxQueue", (d) => new Port(Number(d.port)).rxQueue(Number(d.queue)));
+registerKind("TxQueue", (d) => new Port(Number(d.port)).txQueue(Number(d.queue)));
+registerKind("TxBuffer", (d) => TxBuffer.revive(String(d.address)));
+registerKind("TxTable", (d) => TxTable.revive(String(d.address)));

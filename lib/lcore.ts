@@ -10,16 +10,26 @@
  * `includeMain` it lends that ID to a worker while the group runs (so the
  * main thread's event loop stays free for signals, stdin and timers).
  *
- * The worker module's default export is the lcore's main function:
+ * The worker module's default export is the lcore's main function, made
+ * with {@linkcode defineLcore} so the launch is typed by it. DPDK handles in
+ * the launch data (`Ring`, `Mempool`, `PktmbufPool`, `Memzone`, `Port`,
+ * `RxQueue`, `TxQueue`, `TxBuffer`, `TxTable`) arrive in the worker as
+ * usable handles, rebuilt by name or by a descriptor the shim checks.
  *
  * @example
  * ```ts
  * // worker.ts
- * import type { LcoreContext } from "../mod.ts";
- * export default function (ctx: LcoreContext<{ ring: bigint }>) {
- *   while (ctx.running()) { ... }
+ * import { defineLcore, type Ring } from "../mod.ts";
+ * export default defineLcore((ctx: LcoreContext<{ ring: Ring }>) => {
+ *   while (ctx.running()) { ... ctx.data.ring.count() ... }
  *   return { done: true };
- * }
+ * });
+ *
+ * // main.ts
+ * import type worker from "./worker.ts";
+ * const group = launchLcores<typeof worker>(
+ *   new URL("./worker.ts", import.meta.url), { data: { ring } });
+ * await group.started;
  * ```
  *
  * @module
@@ -28,6 +38,7 @@
 import { lib } from "../ffi/lib.ts";
 import { DpdkError } from "./errors.ts";
 import { mainLcore, workerLcores } from "./eal.ts";
+import { toWire } from "./handle.ts";
 
 /** What an lcore's main function gets. */
 export interface LcoreContext<D = unknown> {
@@ -44,9 +55,20 @@ export interface LcoreContext<D = unknown> {
 }
 
 /** An lcore's main function: the default export of a worker module. */
-export type LcoreMain<D = unknown> = (
+export type LcoreMain<D = unknown, R = unknown> = (
   ctx: LcoreContext<D>,
-) => unknown | Promise<unknown>;
+) => R | Promise<R>;
+
+/**
+ * Marks an lcore main function as a worker module's default export; the
+ * launch then takes its data type: `launchLcores<typeof worker>(...)`.
+ */
+export function defineLcore<D, R>(fn: LcoreMain<D, R>): LcoreMain<D, R> {
+  return fn;
+}
+
+/** The data type of a worker module's main function (or a data type). */
+export type LcoreData<M> = M extends LcoreMain<infer D, unknown> ? D : M;
 
 /** Options of {@linkcode launchLcores}. */
 export interface LaunchOptions<D> {
@@ -81,6 +103,11 @@ export class LcoreGroup {
   #stopTimer: ReturnType<typeof setTimeout> | undefined;
   #timedOut: Promise<never>;
   #timeOut: (e: Error) => void = () => {};
+  /**
+   * Resolves once every worker has bound its lcore, loaded its module and
+   * entered its main function; rejects if one failed before that.
+   */
+  readonly started: Promise<void>;
 
   /** @internal use {@linkcode launchLcores} */
   constructor(
@@ -89,8 +116,15 @@ export class LcoreGroup {
     workers: Worker[],
     done: Promise<LcoreResult>[],
     lentMain: boolean,
+    started: Promise<void>[],
   ) {
     this.lcores = lcores;
+    this.started = Promise.race([
+      Promise.all(started).then(() => {}),
+      // a worker that fails before it starts rejects `done` instead
+      Promise.all(done).then(() => {}),
+    ]);
+    this.started.catch(() => {}); // reported by join() too
     this.#stop = stop;
     this.#workers = workers;
     this.#lentMain = lentMain;
@@ -172,10 +206,11 @@ export class LcoreGroup {
  * @param module absolute URL of the worker module, e.g.
  *   `new URL("./fwd_worker.ts", import.meta.url)`
  */
-export function launchLcores<D>(
+export function launchLcores<M = unknown>(
   module: URL | string,
-  opts: LaunchOptions<D> = {},
+  opts: LaunchOptions<LcoreData<M>> = {},
 ): LcoreGroup {
+  type D = LcoreData<M>;
   const main = mainLcore();
   const lcores = opts.lcores ??
     (opts.includeMain ? [main, ...workerLcores()] : workerLcores());
@@ -193,20 +228,31 @@ export function launchLcores<D>(
   if (lentMain) lib().shim_lcore_unbind();
   const workers: Worker[] = [];
   const done: Promise<LcoreResult>[] = [];
+  const started: Promise<void>[] = [];
+  // data first: a handle that cannot be sent fails before any thread starts
+  const datas = lcores.map((lcoreId, index) =>
+    toWire(
+      typeof opts.data === "function"
+        ? (opts.data as (l: number, i: number) => D)(lcoreId, index)
+        : opts.data,
+      `data for lcore ${lcoreId}`,
+    )
+  );
   lcores.forEach((lcoreId, index) => {
     const w = new Worker(new URL("./lcore_worker.ts", import.meta.url), {
       type: "module",
       name: `lcore-${lcoreId}`,
     });
     workers.push(w);
-    const data = typeof opts.data === "function"
-      ? (opts.data as (l: number, i: number) => D)(lcoreId, index)
-      : opts.data;
+    const data = datas[index];
+    let onStarted = () => {};
+    started.push(new Promise<void>((r) => onStarted = r));
     done.push(
       new Promise<LcoreResult>((resolve, reject) => {
         w.onmessage = (e: MessageEvent) => {
           const m = e.data;
           if (m.type === "msg") opts.onMessage?.(lcoreId, m.message);
+          else if (m.type === "started") onStarted();
           else if (m.type === "done") resolve({ lcoreId, result: m.result });
           else if (m.type === "bind-failed") {
             reject(
@@ -226,5 +272,5 @@ export function launchLcores<D>(
     );
     w.postMessage({ module: url, lcoreId, index, data, stop });
   });
-  return new LcoreGroup(lcores, stop, workers, done, lentMain);
+  return new LcoreGroup(lcores, stop, workers, done, lentMain, started);
 }

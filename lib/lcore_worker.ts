@@ -7,6 +7,12 @@
 
 import { lib } from "../ffi/lib.ts";
 import type { LcoreContext, LcoreMain } from "./lcore.ts";
+import { fromWire } from "./handle.ts";
+// the handle kinds a worker can be given register their revivers
+import "./ring.ts";
+import "./mempool.ts";
+import "./memzone.ts";
+import "./ethdev.ts";
 
 interface Start {
   module: string;
@@ -29,19 +35,20 @@ scope.onmessage = async (e: MessageEvent<Start>) => {
     scope.postMessage({ type: "bind-failed", errno: -rc });
     return;
   }
-  const ctx: LcoreContext = {
-    lcoreId,
-    index,
-    data,
-    running: () => Atomics.load(stop, 0) === 0,
-    post: (message) => scope.postMessage({ type: "msg", message }),
-  };
   try {
+    const ctx: LcoreContext = {
+      lcoreId,
+      index,
+      data: fromWire(data),
+      running: () => Atomics.load(stop, 0) === 0,
+      post: (message) => scope.postMessage({ type: "msg", message }),
+    };
     const mod = await import(module);
     const fn = mod.default as LcoreMain;
     if (typeof fn !== "function") {
       throw new Error(`${module} has no default export function`);
     }
+    scope.postMessage({ type: "started" });
     const result = await fn(ctx);
     scope.postMessage({ type: "done", result });
   } catch (err) {

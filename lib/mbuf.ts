@@ -6,75 +6,52 @@
  */
 
 import { lib } from "../ffi/lib.ts";
-import type { Mempool, PoolView } from "./mempool.ts";
-import type { PtrArray } from "./ptr.ts";
+import { check, checkCount } from "./errors.ts";
+import { layout } from "./constants.ts";
+import { disposed } from "./handle.ts";
+import type { PktmbufPool, PoolView } from "./mempool.ts";
+import { type PtrArray, ptrArray, unsafeArrayPointer } from "./ptr.ts";
 import type { Ring } from "./ring.ts";
-
-let layout: Uint32Array | undefined;
+import type { RxQueue, TxQueue, TxTable } from "./ethdev.ts";
 
 /**
- * Field `i` of the shim's mbuf layout, asked for on first use rather than
- * at import: importing mod.ts must not load the shim, so that a missing
- * shim or DPDK library is reported by the app's EAL start-up (a readable
- * message and exit status 1), not as an uncaught import error.
+ * Byte offsets of `struct rte_mbuf` fields, for reads through a view, as
+ * the shim reports them (`layout("mbuf")`): `data_off`, `port`, `pkt_len`,
+ * `data_len`, `buf_addr`, `buf_len`, `nb_segs`, and `size` (the struct's
+ * size). Read from the shim on first use.
  */
-function layoutField(i: number): number {
-  if (layout === undefined) {
-    const out = new Uint32Array(6);
-    lib().shim_mbuf_layout(out);
-    layout = out;
-  }
-  return layout[i];
+export function mbufLayout(): Readonly<Record<string, number>> {
+  return mbufFields ??= layout("mbuf");
 }
+let mbufFields: Readonly<Record<string, number>> | undefined;
 
-/** Byte offsets of `struct rte_mbuf` fields, for reads through a view. */
-export const MBUF_LAYOUT: {
-  readonly dataOff: number;
-  readonly port: number;
-  readonly pktLen: number;
-  readonly dataLen: number;
-  readonly bufAddr: number;
-  readonly size: number;
-} = Object.freeze({
-  get dataOff() {
-    return layoutField(0);
-  },
-  get port() {
-    return layoutField(1);
-  },
-  get pktLen() {
-    return layoutField(2);
-  },
-  get dataLen() {
-    return layoutField(3);
-  },
-  get bufAddr() {
-    return layoutField(4);
-  },
-  get size() {
-    return layoutField(5);
-  },
-});
-
-/** Frees `n` mbufs of `mbufs` back to their pools (`rte_pktmbuf_free_bulk`). */
+/**
+ * Frees the first `n` mbufs of `mbufs` back to their pools
+ * (`rte_pktmbuf_free_bulk`).
+ *
+ * @throws RangeError unless `n` is an integer in 0..mbufs.length
+ */
 export function freeMbufs(mbufs: PtrArray, n: number): void {
-  lib().shim_pktmbuf_free_bulk(mbufs, n);
+  if (!((n >>> 0) === n && n <= mbufs.length)) {
+    checkCount("freeMbufs", n, mbufs.length);
+  }
+  lib().shim_pktmbuf_free_bulk(unsafeArrayPointer(mbufs, "freeMbufs"), n);
 }
 
 /**
  * A reusable burst of mbufs: the pointer array the burst calls fill, and
  * after {@linkcode MbufBurst.locate} the offset (into the pool view) and
- * length of each packet's data. Nothing here allocates per packet. In hot
- * loops prefer the burst's own {@linkcode MbufBurst.receive},
- * {@linkcode MbufBurst.send}, {@linkcode MbufBurst.dequeue} and
- * {@linkcode MbufBurst.enqueue}: fewer FFI crossings, and the arrays cross
- * as pointers, several times cheaper than typed-array arguments.
+ * length of each packet's data. Nothing here allocates per packet or per
+ * burst, and every call crosses into C once, its arrays as pointers.
+ *
+ * Every count is checked (an integer, at most the burst's size); a count
+ * above the size throws `RangeError` instead of being trimmed. The burst
+ * refuses use once its pool is disposed.
  *
  * @example Swap MACs of every packet in a burst
  * ```ts
  * const burst = new MbufBurst(pool, 32);
- * const n = port.rxBurst(0, burst.mbufs, 32);
- * burst.locate(n);
+ * const n = burst.receive(rxq);
  * const b = burst.view.bytes;
  * for (let i = 0; i < n; i++) {
  *   const o = burst.off[i];
@@ -82,6 +59,7 @@ export function freeMbufs(mbufs: PtrArray, n: number): void {
  *     const t = b[o + k]; b[o + k] = b[o + 6 + k]; b[o + 6 + k] = t;
  *   }
  * }
+ * burst.send(txq, n);
  * ```
  */
 export class MbufBurst {
@@ -95,268 +73,256 @@ export class MbufBurst {
   readonly view: PoolView;
   /** Room: the largest burst. */
   readonly size: number;
+  readonly #pool: PktmbufPool;
+  readonly #mbufsPtr: Deno.PointerObject;
+  readonly #offPtr: Deno.PointerObject;
+  readonly #lenPtr: Deno.PointerObject;
 
   /**
    * Allocates the burst's arrays once.
    *
    * @param pool the pool the packets come from
-   * @param size burst room
+   * @param size burst room (1..65535)
    */
-  constructor(pool: Mempool, size = 32) {
+  constructor(pool: PktmbufPool, size = 32) {
+    if (!((size >>> 0) === size && size >= 1 && size <= 0xffff)) {
+      throw new RangeError(`MbufBurst: size ${size} is not in 1..65535`);
+    }
+    if (!("dataRoomSize" in pool)) {
+      throw new TypeError(
+        `MbufBurst: pool "${(pool as { name?: string }).name}" is not a ` +
+          "PktmbufPool (use Mempool.createPktmbuf or PktmbufPool.lookup)",
+      );
+    }
     this.size = size;
     // explicit ArrayBuffers: their memory is off the V8 heap and never
-    // moves, so receive/send can pass it as plain pointers
-    this.mbufs = new BigUint64Array(new ArrayBuffer(8 * size));
+    // moves, so every call can pass it as a plain pointer
+    this.mbufs = ptrArray(size);
     this.off = new Uint32Array(new ArrayBuffer(4 * size));
     this.len = new Uint16Array(new ArrayBuffer(2 * size));
     this.view = pool.view();
-    this.#pool = pool.handle;
-    this.#mbufsPtr = Deno.UnsafePointer.of(this.mbufs);
-    this.#offPtr = Deno.UnsafePointer.of(this.off);
-    this.#lenPtr = Deno.UnsafePointer.of(this.len);
+    this.#pool = pool;
+    this.#mbufsPtr = unsafeArrayPointer(this.mbufs, "MbufBurst");
+    this.#offPtr = Deno.UnsafePointer.of(this.off)!;
+    this.#lenPtr = Deno.UnsafePointer.of(this.len)!;
   }
 
-  #pool: Deno.PointerObject;
-  #mbufsPtr: Deno.PointerValue;
-  #offPtr: Deno.PointerValue;
-  #lenPtr: Deno.PointerValue;
+  #range(what: string, n: number): never {
+    if (this.#pool.disposed) throw disposed(`pool "${this.#pool.name}"`);
+    checkCount(`MbufBurst.${what}`, n, this.size);
+    throw new RangeError(`MbufBurst.${what}: bad count ${n}`);
+  }
 
   /**
-   * Receives up to `n` packets (default: the burst's size) from queue
-   * `queue` of port `port` into `mbufs` and locates them (fills `off` and
-   * `len`), in one FFI crossing: `rxBurst` + {@linkcode MbufBurst.locate}.
-   * `n` is capped at the burst's size. Returns how many came. Hot path:
-   * the fastest way in.
+   * Receives up to `n` packets (default: the burst's size) from `rxq` and
+   * locates them (fills `off` and `len`), in one FFI crossing. Returns how
+   * many came. Hot path: the fastest way in.
    *
    * @example The loop of a forwarder
    * ```ts
-   * const n = burst.receive(0, 0);
+   * const n = burst.receive(rxq);
    * for (let i = 0; i < n; i++) work(burst.view.data, burst.off[i]);
-   * burst.send(1, 0, n);
+   * burst.send(txq, n);
    * ```
    */
-  receive(port: number, queue: number, n: number = this.size): number {
+  receive(rxq: RxQueue, n: number = this.size): number {
+    const base = this.view.unsafeBase;
+    if (!((n >>> 0) === n && n <= this.size)) this.#range("receive", n);
     return lib().shim_eth_rx_locate(
-      port,
-      queue,
+      rxq.port,
+      rxq.queue,
       this.#mbufsPtr,
-      n < this.size ? n : this.size,
-      this.view.base,
+      n,
+      base,
       this.#offPtr,
       this.#lenPtr,
     );
   }
 
   /**
-   * Transmits the first `n` mbufs on queue `queue` of port `port`, and
-   * frees those the queue did not take (`Port.txBurstOrFree`); `n` is
-   * capped at the burst's size. Returns how many went. Hot path.
+   * Receives up to `n` mbufs (default: the burst's size) from `rxq`
+   * without locating them (no packet data is touched); returns how many
+   * came. Hot path, for code that only passes packets on.
    */
-  send(port: number, queue: number, n: number): number {
-    return lib().shim_eth_tx_burst_free_ptr(
-      port,
-      queue,
+  receiveRaw(rxq: RxQueue, n: number = this.size): number {
+    if (!((n >>> 0) === n && n <= this.size) || this.#pool.disposed) {
+      this.#range("receiveRaw", n);
+    }
+    return lib().shim_eth_rx_burst(rxq.port, rxq.queue, this.#mbufsPtr, n);
+  }
+
+  /**
+   * Transmits the first `n` mbufs on `txq`, and frees those the queue did
+   * not take. Returns how many went. Hot path.
+   */
+  send(txq: TxQueue, n: number): number {
+    if (!((n >>> 0) === n && n <= this.size) || this.#pool.disposed) {
+      this.#range("send", n);
+    }
+    return lib().shim_eth_tx_burst_free(
+      txq.port,
+      txq.queue,
       this.#mbufsPtr,
-      n < this.size ? n : this.size,
+      n,
     );
   }
 
   /**
    * Forwards one burst without looking at the packets: receives up to `n`
-   * (default: the burst's size, and never more) from queue `queue` of port
-   * `port` and transmits them on queue `dstQueue` of port `dstPort`,
-   * freeing those that queue did not take, in one FFI crossing (`rxBurst`
-   * then {@linkcode MbufBurst.send}, without locating). Returns
-   * `rx + tx * 0x10000`: received `r & 0xffff`, sent `r >>> 16`. Hot path,
-   * for forwarders that leave packets as they are (symmetric_mp).
+   * (default: the burst's size) from `rxq` and transmits them on `txq`,
+   * freeing those it did not take, in one FFI crossing. Returns
+   * `rx + tx * 0x10000`: received `r & 0xffff`, sent `r >>> 16`. Hot path.
    *
    * @example
    * ```ts
-   * const r = burst.forward(0, q, 1, q);
+   * const r = burst.forward(rxq, txq);
    * const rx = r & 0xffff, tx = r >>> 16; // dropped: rx - tx
    * ```
    */
-  forward(
-    port: number,
-    queue: number,
-    dstPort: number,
-    dstQueue: number,
-    n: number = this.size,
-  ): number {
+  forward(rxq: RxQueue, txq: TxQueue, n: number = this.size): number {
+    if (!((n >>> 0) === n && n <= this.size) || this.#pool.disposed) {
+      this.#range("forward", n);
+    }
     return lib().shim_eth_forward_burst(
-      port,
-      queue,
-      dstPort,
-      dstQueue,
+      rxq.port,
+      rxq.queue,
+      txq.port,
+      txq.queue,
       this.#mbufsPtr,
-      n < this.size ? n : this.size,
+      n,
     );
   }
 
   /**
-   * Dequeues up to `n` mbufs (default: the burst's size, and never more)
-   * from `ring` into `mbufs`; returns how many came. Like
-   * `ring.dequeueBurst(burst.mbufs, n)`, but the array crosses as a
-   * pointer, which is cheaper. Does not locate. Hot path.
+   * Dequeues up to `n` mbufs (default: the burst's size) from `ring`;
+   * returns how many came. Does not locate. Hot path.
    */
   dequeue(ring: Ring, n: number = this.size): number {
-    return lib().shim_ring_dequeue_burst_ptr(
-      ring.handle,
-      this.#mbufsPtr,
-      n < this.size ? n : this.size,
-    );
+    const r = ring.unsafeHandle;
+    if (!((n >>> 0) === n && n <= this.size) || this.#pool.disposed) {
+      this.#range("dequeue", n);
+    }
+    return lib().shim_ring_dequeue_burst(r, this.#mbufsPtr, n);
   }
 
-  /**
-   * Enqueues the first `n` mbufs on `ring` (`n` capped at the burst's
-   * size); returns how many went in. Like `ring.enqueueBurst`, with the
-   * array crossing as a pointer. Hot path.
-   */
+  /** Enqueues the first `n` mbufs on `ring`; returns how many went in. Hot path. */
   enqueue(ring: Ring, n: number): number {
-    return lib().shim_ring_enqueue_burst_ptr(
-      ring.handle,
-      this.#mbufsPtr,
-      n < this.size ? n : this.size,
-    );
+    const r = ring.unsafeHandle;
+    if (!((n >>> 0) === n && n <= this.size) || this.#pool.disposed) {
+      this.#range("enqueue", n);
+    }
+    return lib().shim_ring_enqueue_burst(r, this.#mbufsPtr, n);
   }
 
-  /**
-   * Enqueues the first `n` mbufs on `ring` all or none (`n` capped at the
-   * burst's size); returns `n` or 0. Like `ring.enqueueBulk`, with the
-   * array crossing as a pointer. Hot path.
-   */
+  /** Enqueues the first `n` mbufs on `ring` all or none; returns `n` or 0. */
   enqueueBulk(ring: Ring, n: number): number {
-    return lib().shim_ring_enqueue_bulk_ptr(
-      ring.handle,
-      this.#mbufsPtr,
-      n < this.size ? n : this.size,
-    );
+    const r = ring.unsafeHandle;
+    if (!((n >>> 0) === n && n <= this.size) || this.#pool.disposed) {
+      this.#range("enqueueBulk", n);
+    }
+    return lib().shim_ring_enqueue_bulk(r, this.#mbufsPtr, n);
   }
 
-  /**
-   * Receives up to `n` mbufs (default: the burst's size, and never more)
-   * from queue `queue` of port `port`, without locating them (no packet
-   * data is touched); returns how many came. Like `port.rxBurst`, with the
-   * array crossing as a pointer. Hot path, for code that only passes
-   * packets on.
-   */
-  receiveRaw(port: number, queue: number, n: number = this.size): number {
-    return lib().shim_eth_rx_burst_ptr(
-      port,
-      queue,
-      this.#mbufsPtr,
-      n < this.size ? n : this.size,
-    );
-  }
-
-  /**
-   * Frees the first `n` mbufs (`n` capped at the burst's size), like
-   * {@linkcode freeMbufs} with the array crossing as a pointer. Hot path.
-   */
+  /** Frees the first `n` mbufs. Hot path. */
   freeFirst(n: number): void {
-    lib().shim_pktmbuf_free_bulk_ptr(
-      this.#mbufsPtr,
-      n < this.size ? n : this.size,
-    );
+    if (!((n >>> 0) === n && n <= this.size) || this.#pool.disposed) {
+      this.#range("freeFirst", n);
+    }
+    lib().shim_pktmbuf_free_bulk(this.#mbufsPtr, n);
+  }
+
+  /**
+   * Frees mbufs `from` .. `to - 1` of the burst (what a partial send left).
+   *
+   * @throws RangeError unless 0 <= from <= to <= size
+   */
+  free(from: number, to: number): void {
+    if (
+      !((from >>> 0) === from && (to >>> 0) === to && from <= to &&
+        to <= this.size)
+    ) {
+      throw new RangeError(
+        `MbufBurst.free: ${from}..${to} is not a range within 0..${this.size}`,
+      );
+    }
+    lib().shim_pktmbuf_free_range(this.#mbufsPtr, from, to);
   }
 
   /**
    * Fills this burst with every `stride`-th mbuf of `src`'s first `n`,
-   * starting at `src.mbufs[first]` (see `stridePtrs`); returns how many
-   * were taken. Hot path: splits a burst round-robin over `stride`
-   * consumers in one FFI crossing. This burst needs room for them.
+   * starting at `src.mbufs[first]`; returns how many were taken (never
+   * more than this burst holds). Hot path: splits a burst round-robin over
+   * `stride` consumers in one FFI crossing.
    */
   takeEvery(src: MbufBurst, n: number, first: number, stride: number): number {
-    return lib().shim_ptr_stride_ptr(
+    if (
+      !((n >>> 0) === n && n <= src.size && (first >>> 0) === first &&
+        (stride >>> 0) === stride && stride >= 1)
+    ) {
+      throw new RangeError(
+        `MbufBurst.takeEvery: n ${n} (0..${src.size}), first ${first}, ` +
+          `stride ${stride} (>= 1) must be integers in range`,
+      );
+    }
+    return lib().shim_ptr_stride(
       src.#mbufsPtr,
-      n < src.size ? n : src.size,
+      n,
       first,
       stride,
       this.#mbufsPtr,
+      this.size,
     );
   }
 
   /**
-   * Buffers each of the first `n` mbufs for the port paired with the one
-   * it arrived on (`txByInputPort`), on `queue`; returns packets sent.
-   * `table` (from `txTable`) is read on first use and remembered: build it
-   * once, before the loop. Hot path, with every array crossing as a
-   * pointer.
+   * Buffers each of the first `n` mbufs through `table`, by the port each
+   * arrived on; returns packets sent. Hot path.
    */
-  bufferByInputPort(
-    queue: number,
-    table: { buffers: Uint8Array<ArrayBuffer>; map: Uint16Array<ArrayBuffer> },
-    n: number,
-  ): number {
-    if (table !== this.#table) this.#useTable(table);
-    return lib().shim_tx_buffer_by_port_ptr(
-      queue,
-      this.#tableBuffers,
-      this.#tableMap,
-      this.#mbufsPtr,
-      n < this.size ? n : this.size,
-    );
+  bufferByInputPort(table: TxTable, n: number): number {
+    const t = table.unsafeHandle;
+    if (!((n >>> 0) === n && n <= this.size) || this.#pool.disposed) {
+      this.#range("bufferByInputPort", n);
+    }
+    return lib().shim_tx_table_burst(t, this.#mbufsPtr, n);
   }
-
-  #table: object | undefined;
-  #tableBuffers: Deno.PointerValue = null;
-  #tableMap: Deno.PointerValue = null;
-
-  /** Copies a TX table off the V8 heap (small arrays may live on it). */
-  #useTable(
-    table: { buffers: Uint8Array<ArrayBuffer>; map: Uint16Array<ArrayBuffer> },
-  ): void {
-    const buffers = new Uint8Array(new ArrayBuffer(table.buffers.length));
-    const map = new Uint16Array(new ArrayBuffer(2 * table.map.length));
-    buffers.set(table.buffers);
-    map.set(table.map);
-    this.#keep = [buffers, map];
-    this.#tableBuffers = Deno.UnsafePointer.of(buffers);
-    this.#tableMap = Deno.UnsafePointer.of(map);
-    this.#table = table;
-  }
-
-  #keep: unknown[] = [];
 
   /** Fills `off` and `len` for the first `n` mbufs (one FFI call). */
   locate(n: number): void {
-    lib().shim_mbuf_data_ptr(
-      this.#mbufsPtr,
-      n < this.size ? n : this.size,
-      this.view.base,
-      this.#offPtr,
-      this.#lenPtr,
-    );
-  }
-
-  /** Sets data and packet length of the first `n` mbufs from `len`. */
-  applyLengths(n: number): void {
-    lib().shim_mbuf_set_len_ptr(
-      this.#mbufsPtr,
-      n < this.size ? n : this.size,
-      this.#lenPtr,
-    );
+    const base = this.view.unsafeBase;
+    if (!((n >>> 0) === n && n <= this.size)) this.#range("locate", n);
+    lib().shim_mbuf_data(this.#mbufsPtr, n, base, this.#offPtr, this.#lenPtr);
   }
 
   /**
-   * Allocates `n` mbufs (capped at the burst's size) from the burst's pool
-   * into `mbufs` and locates them, all or none, in one FFI crossing
-   * (`rte_pktmbuf_alloc_bulk` + {@linkcode MbufBurst.locate}). Returns
-   * false when the pool has too few. Hot path, for generators.
+   * Sets data and packet length of the first `n` mbufs from `len`.
+   *
+   * @throws DpdkError (ERANGE) when a length exceeds its mbuf's room;
+   *   nothing is changed then
+   */
+  applyLengths(n: number): void {
+    if (!((n >>> 0) === n && n <= this.size) || this.#pool.disposed) {
+      this.#range("applyLengths", n);
+    }
+    const r = lib().shim_mbuf_set_len(this.#mbufsPtr, n, this.#lenPtr);
+    if (r < 0) check("MbufBurst.applyLengths: a length exceeds its mbuf", r);
+  }
+
+  /**
+   * Allocates `n` mbufs from the burst's pool and locates them, all or
+   * none, in one FFI crossing. Returns false when the pool has too few.
+   * Hot path, for generators.
    */
   alloc(n: number): boolean {
+    const base = this.view.unsafeBase;
+    if (!((n >>> 0) === n && n <= this.size)) this.#range("alloc", n);
     return lib().shim_pktmbuf_alloc_locate(
-      this.#pool,
+      this.#pool.unsafeHandle,
       this.#mbufsPtr,
-      n < this.size ? n : this.size,
-      this.view.base,
+      n,
+      base,
       this.#offPtr,
       this.#lenPtr,
     ) === 0;
   }
-
-  /** Frees mbufs `from` .. `to - 1` of the burst. */
-  free(from: number, to: number): void {
-    lib().shim_pktmbuf_free_range(this.mbufs, from, to);
-  }
 }
+

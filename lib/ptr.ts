@@ -11,8 +11,9 @@
  */
 
 import { lib } from "../ffi/lib.ts";
+import { checkCount } from "./errors.ts";
 
-/** An array of C pointers: the storage of a burst. */
+/** An array of C pointers: the storage of a burst (made by {@linkcode ptrArray}). */
 export type PtrArray = BigUint64Array<ArrayBuffer>;
 
 const ADDRESS = Symbol("dpdk.ptrArray.address");
@@ -20,28 +21,38 @@ const ADDRESS = Symbol("dpdk.ptrArray.address");
 /**
  * Allocates a pointer array with room for `n` pointers. Its memory lives
  * off the V8 heap and never moves, and the array remembers its address:
- * burst calls given such an array pass that address (a cheap FFI argument)
- * instead of the typed array (about 20 ns more per argument in Deno 2.9).
+ * burst calls pass that address (a cheap FFI argument).
+ *
+ * @throws RangeError when `n` is not an integer in 1..2^24
  */
 export function ptrArray(n: number): PtrArray {
+  if (!((n >>> 0) === n && n >= 1 && n <= 1 << 24)) {
+    throw new RangeError(`ptrArray: ${n} is not an integer in 1..${1 << 24}`);
+  }
   const a = new BigUint64Array(new ArrayBuffer(8 * n));
   Object.defineProperty(a, ADDRESS, { value: Deno.UnsafePointer.of(a) });
   return a;
 }
 
 /**
- * The address of an array made by {@linkcode ptrArray} (undefined for
- * other arrays, subarrays included). Hot path: a property load.
+ * The address of an array made by {@linkcode ptrArray}. Hot path: a
+ * property load and a compare.
+ *
+ * @throws TypeError for any other array (subarrays included)
  */
-export function ptrArrayAddress(a: PtrArray): Deno.PointerValue | undefined {
-  return (a as unknown as { [ADDRESS]?: Deno.PointerValue })[ADDRESS];
+export function unsafeArrayPointer(a: PtrArray, what: string): Deno.PointerObject {
+  const p = (a as unknown as { [ADDRESS]?: Deno.PointerObject })[ADDRESS];
+  if (p === undefined) {
+    throw new TypeError(`${what}: the array was not made by ptrArray()`);
+  }
+  return p;
 }
 
 /**
  * Copies every `stride`-th pointer of `src[0 .. n-1]`, starting at
  * `src[first]`, into `dst` from its start; returns how many were copied
- * (`dst` needs room for them). One FFI call: splits a burst round-robin
- * over `stride` consumers without reading pointers in TypeScript. Hot path.
+ * (never more than `dst` holds). One FFI call: splits a burst round-robin
+ * over `stride` consumers without reading pointers in TypeScript.
  *
  * @example Packet i of a burst goes to consumer i % 2
  * ```ts
@@ -57,17 +68,29 @@ export function stridePtrs(
   stride: number,
   dst: PtrArray,
 ): number {
-  return lib().shim_ptr_stride(src, n, first, stride, dst);
+  checkCount("stridePtrs n", n, src.length);
+  checkCount("stridePtrs first", first, n);
+  if (!((stride >>> 0) === stride && stride >= 1)) {
+    throw new RangeError(`stridePtrs: stride ${stride} is not an integer >= 1`);
+  }
+  return lib().shim_ptr_stride(
+    unsafeArrayPointer(src, "stridePtrs"),
+    n,
+    first,
+    stride,
+    unsafeArrayPointer(dst, "stridePtrs"),
+    dst.length,
+  );
 }
 
-/** A pointer object from an address; throws on 0 (NULL). */
-export function pointerFrom(address: bigint | number): Deno.PointerObject {
+/** A pointer object from an address; throws on 0 (NULL). Unsafe: any address. */
+export function unsafePointerFrom(address: bigint | number): Deno.PointerObject {
   const p = Deno.UnsafePointer.create(BigInt(address));
-  if (p === null) throw new Error("NULL pointer");
+  if (p === null) throw new TypeError("NULL pointer");
   return p;
 }
 
 /** The address of a pointer object, as a BigInt (never on a hot path). */
-export function addressOf(p: Deno.PointerObject): bigint {
+export function unsafeAddressOf(p: Deno.PointerObject): bigint {
   return BigInt(Deno.UnsafePointer.value(p));
 }

@@ -1,19 +1,27 @@
-/* SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: BSD-3-Clause
  *
- * dpdk_shim: plain exported functions over DPDK's static inline APIs, plus a
- * few batch helpers that save FFI crossings. Everything here is callable
- * from Deno.dlopen. Application logic does not belong here: it lives in
- * TypeScript. Hot-path functions take only integers and pointers.
+ * dpdk_shim core: plain exported functions over DPDK's static inline APIs,
+ * a few batch helpers that save FFI crossings, and the contract that
+ * TypeScript reads at load (shim.h). Everything here is callable from
+ * Deno.dlopen. Application policy does not belong here: it lives in
+ * TypeScript (apps/). Hot-path functions take only integers and pointers.
+ *
+ * Boundary rule: TypeScript checks every count and index it passes (one
+ * compare per burst); what the shim reads from shared memory itself (an
+ * mbuf's port, a table slot) it bounds here, and its own failures return
+ * -errno.
  */
 #define _GNU_SOURCE
 #define ALLOW_EXPERIMENTAL_API /* rte_eth_dev_conf_get */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -29,14 +37,180 @@
 #include <rte_thread.h>
 #include <rte_version.h>
 
-#define SHIM_ABI 1
+#include "shim.h"
 
-/* ---- build information ------------------------------------------------ */
+/* ---- TX buffers and routing tables (declared first: the contract names
+ * their offsets) ------------------------------------------------------ */
 
-/** RTE_VERSION of the headers this shim was compiled against. */
-uint32_t shim_build_version(void) { return RTE_VERSION; }
+#define SHIM_TXB_MAGIC 0x54584246u /* "TXBF" */
+#define SHIM_TXT_MAGIC 0x54585442u /* "TXTB" */
 
-/** Version of this shim's exported interface (bumped on any change). */
+/**
+ * A TX buffer with its counters in front, which TypeScript reads through a
+ * view: packets sent and dropped. `buf` must stay last (flexible array).
+ */
+struct shim_txb {
+	uint64_t sent;
+	uint64_t dropped;
+	uint32_t magic;
+	uint32_t pad;
+	struct rte_eth_dev_tx_buffer buf;
+};
+
+/**
+ * Where a packet goes by the port it arrived on (shim_tx_table_burst):
+ * TX buffer, port and queue per input port. `unroutable` counts packets
+ * whose input port had no route (freed).
+ */
+struct shim_txt {
+	uint64_t unroutable;
+	uint32_t magic;
+	uint32_t pad;
+	struct shim_txb *txb[RTE_MAX_ETHPORTS];
+	uint16_t port[RTE_MAX_ETHPORTS];
+	uint16_t queue[RTE_MAX_ETHPORTS];
+};
+
+_Static_assert(offsetof(struct shim_txb, sent) == 0, "txb.sent first");
+_Static_assert(offsetof(struct shim_txb, dropped) == 8, "txb.dropped");
+_Static_assert(offsetof(struct shim_txt, unroutable) == 0, "txt counter");
+
+/* ---- the contract ------------------------------------------------------ */
+
+/* Output arrays filled by this file: an index per field. */
+enum { INFO_MAX_RXQ, INFO_MAX_TXQ, INFO_RSS, INFO_RX_CAPA, INFO_TX_CAPA,
+       INFO_SOCKET, INFO_NB_RXQ, INFO_NB_TXQ, INFO_MAX_MTU, INFO_LEN };
+enum { STAT_IPACKETS, STAT_OPACKETS, STAT_IBYTES, STAT_OBYTES, STAT_IMISSED,
+       STAT_IERRORS, STAT_OERRORS, STAT_RX_NOMBUF, STAT_LEN };
+enum { LINK_SPEED, LINK_UP, LINK_DUPLEX, LINK_LEN };
+#define SHIM_NAME_LEN 64 /* driver and device name buffers */
+
+static const struct shim_fact core_facts[] = {
+	SHIM_FACT("SHIM_ABI", SHIM_ABI),
+	SHIM_FACT("RTE_VERSION", RTE_VERSION),
+	/* limits */
+	SHIM_FACT("RTE_MAX_ETHPORTS", RTE_MAX_ETHPORTS),
+	SHIM_FACT("RTE_MAX_LCORE", RTE_MAX_LCORE),
+	SHIM_FACT("RTE_MAX_QUEUES_PER_PORT", RTE_MAX_QUEUES_PER_PORT),
+	SHIM_FACT("RTE_ETHDEV_QUEUE_STAT_CNTRS", RTE_ETHDEV_QUEUE_STAT_CNTRS),
+	SHIM_FACT("LCORE_ID_ANY", LCORE_ID_ANY),
+	SHIM_FACT("RTE_MEMZONE_NAMESIZE", RTE_MEMZONE_NAMESIZE),
+	SHIM_FACT("RTE_RING_NAMESIZE", RTE_RING_NAMESIZE),
+	SHIM_FACT("RTE_MEMPOOL_NAMESIZE", RTE_MEMPOOL_NAMESIZE),
+	SHIM_FACT("RTE_RING_SZ_MASK", RTE_RING_SZ_MASK),
+	SHIM_FACT("RTE_MBUF_DEFAULT_BUF_SIZE", RTE_MBUF_DEFAULT_BUF_SIZE),
+	SHIM_FACT("RTE_PKTMBUF_HEADROOM", RTE_PKTMBUF_HEADROOM),
+	SHIM_FACT("UINT16_MAX", UINT16_MAX),
+	SHIM_FACT("RTE_MEMPOOL_CACHE_MAX_SIZE", RTE_MEMPOOL_CACHE_MAX_SIZE),
+	SHIM_FACT("SHIM_NAME_LEN", SHIM_NAME_LEN),
+	SHIM_FACT("RTE_ETH_NAME_MAX_LEN", RTE_ETH_NAME_MAX_LEN),
+	/* process types */
+	SHIM_FACT("RTE_PROC_PRIMARY", RTE_PROC_PRIMARY),
+	SHIM_FACT("RTE_PROC_SECONDARY", RTE_PROC_SECONDARY),
+	/* ring flags */
+	SHIM_FACT("RING_F_SP_ENQ", RING_F_SP_ENQ),
+	SHIM_FACT("RING_F_SC_DEQ", RING_F_SC_DEQ),
+	SHIM_FACT("RING_F_EXACT_SZ", RING_F_EXACT_SZ),
+	/* ethdev flags */
+	SHIM_FACT("RTE_ETH_MQ_RX_NONE", RTE_ETH_MQ_RX_NONE),
+	SHIM_FACT("RTE_ETH_MQ_RX_RSS", RTE_ETH_MQ_RX_RSS),
+	SHIM_FACT("RTE_ETH_RSS_IP", RTE_ETH_RSS_IP),
+	SHIM_FACT("RTE_ETH_RSS_UDP", RTE_ETH_RSS_UDP),
+	SHIM_FACT("RTE_ETH_RSS_TCP", RTE_ETH_RSS_TCP),
+	SHIM_FACT("RTE_ETH_RX_OFFLOAD_CHECKSUM", RTE_ETH_RX_OFFLOAD_CHECKSUM),
+	SHIM_FACT("RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE",
+		  RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE),
+	/* errno values the TypeScript side names */
+	SHIM_FACT("EPERM", EPERM), SHIM_FACT("ENOENT", ENOENT),
+	SHIM_FACT("EAGAIN", EAGAIN), SHIM_FACT("ENOMEM", ENOMEM),
+	SHIM_FACT("EACCES", EACCES), SHIM_FACT("EEXIST", EEXIST),
+	SHIM_FACT("ENODEV", ENODEV), SHIM_FACT("EINVAL", EINVAL),
+	SHIM_FACT("ENOSPC", ENOSPC), SHIM_FACT("ENOTSUP", ENOTSUP),
+	SHIM_FACT("ENOBUFS", ENOBUFS), SHIM_FACT("EALREADY", EALREADY),
+	SHIM_FACT("EBADF", EBADF), SHIM_FACT("EBUSY", EBUSY),
+	SHIM_FACT("ERANGE", ERANGE),
+	/* struct rte_mbuf */
+	SHIM_FACT("mbuf.size", sizeof(struct rte_mbuf)),
+	SHIM_FACT("mbuf.buf_addr", offsetof(struct rte_mbuf, buf_addr)),
+	SHIM_FACT("mbuf.data_off", offsetof(struct rte_mbuf, data_off)),
+	SHIM_FACT("mbuf.port", offsetof(struct rte_mbuf, port)),
+	SHIM_FACT("mbuf.pkt_len", offsetof(struct rte_mbuf, pkt_len)),
+	SHIM_FACT("mbuf.data_len", offsetof(struct rte_mbuf, data_len)),
+	SHIM_FACT("mbuf.buf_len", offsetof(struct rte_mbuf, buf_len)),
+	SHIM_FACT("mbuf.nb_segs", offsetof(struct rte_mbuf, nb_segs)),
+	/* the shim's own structures */
+	SHIM_FACT("txb.sent", offsetof(struct shim_txb, sent)),
+	SHIM_FACT("txb.dropped", offsetof(struct shim_txb, dropped)),
+	SHIM_FACT("txt.unroutable", offsetof(struct shim_txt, unroutable)),
+	/* output arrays: index of each field, and length */
+	SHIM_FACT("info.max_rx_queues", INFO_MAX_RXQ),
+	SHIM_FACT("info.max_tx_queues", INFO_MAX_TXQ),
+	SHIM_FACT("info.flow_type_rss_offloads", INFO_RSS),
+	SHIM_FACT("info.rx_offload_capa", INFO_RX_CAPA),
+	SHIM_FACT("info.tx_offload_capa", INFO_TX_CAPA),
+	SHIM_FACT("info.socket_plus_1", INFO_SOCKET),
+	SHIM_FACT("info.nb_rx_queues", INFO_NB_RXQ),
+	SHIM_FACT("info.nb_tx_queues", INFO_NB_TXQ),
+	SHIM_FACT("info.max_mtu", INFO_MAX_MTU),
+	SHIM_FACT("info.len", INFO_LEN),
+	SHIM_FACT("stats.ipackets", STAT_IPACKETS),
+	SHIM_FACT("stats.opackets", STAT_OPACKETS),
+	SHIM_FACT("stats.ibytes", STAT_IBYTES),
+	SHIM_FACT("stats.obytes", STAT_OBYTES),
+	SHIM_FACT("stats.imissed", STAT_IMISSED),
+	SHIM_FACT("stats.ierrors", STAT_IERRORS),
+	SHIM_FACT("stats.oerrors", STAT_OERRORS),
+	SHIM_FACT("stats.rx_nombuf", STAT_RX_NOMBUF),
+	SHIM_FACT("stats.len", STAT_LEN),
+	SHIM_FACT("link.speed", LINK_SPEED),
+	SHIM_FACT("link.up", LINK_UP),
+	SHIM_FACT("link.duplex", LINK_DUPLEX),
+	SHIM_FACT("link.len", LINK_LEN),
+};
+SHIM_REGISTER_FACTS(core_facts);
+
+extern const struct shim_facts __start_shim_facts[];
+extern const struct shim_facts __stop_shim_facts[];
+
+/** Number of facts in the contract (every registered table). */
+unsigned shim_contract_count(void)
+{
+	unsigned n = 0;
+
+	for (const struct shim_facts *t = __start_shim_facts;
+	     t < __stop_shim_facts; t++)
+		n += t->count;
+	return n;
+}
+
+static const struct shim_fact *fact_at(unsigned i)
+{
+	for (const struct shim_facts *t = __start_shim_facts;
+	     t < __stop_shim_facts; t++) {
+		if (i < t->count)
+			return &t->facts[i];
+		i -= t->count;
+	}
+	return NULL;
+}
+
+/** Name of fact `i`, NULL past the end. */
+const char *shim_contract_name(unsigned i)
+{
+	const struct shim_fact *f = fact_at(i);
+
+	return f == NULL ? NULL : f->name;
+}
+
+/** Value of fact `i`, 0 past the end. */
+uint64_t shim_contract_value(unsigned i)
+{
+	const struct shim_fact *f = fact_at(i);
+
+	return f == NULL ? 0 : f->value;
+}
+
+/** Version of this shim's exported interface (SHIM_ABI). */
 uint32_t shim_abi(void) { return SHIM_ABI; }
 
 /** The DPDK headers' version string, e.g. "DPDK 22.11.11". */
@@ -51,7 +225,11 @@ const char *shim_build_version_string(void)
 
 /* ---- errors and lcores -------------------------------------------------- */
 
+/** The calling thread's rte_errno. */
 int shim_errno(void) { return rte_errno; }
+
+/** Sets the calling thread's rte_errno (0 before a call, to tell a stale one). */
+void shim_set_errno(int e) { rte_errno = e; }
 
 unsigned shim_lcore_id(void) { return rte_lcore_id(); }
 
@@ -135,6 +313,18 @@ unsigned shim_mempool_elt_size(const struct rte_mempool *mp)
 	return mp->elt_size;
 }
 
+/**
+ * Data room of a pktmbuf pool's mbufs, or -EINVAL when `mp` is not a
+ * pktmbuf pool (its private area is too small to hold the pktmbuf header).
+ */
+int shim_pktmbuf_data_room(struct rte_mempool *mp)
+{
+	if (mp->private_data_size < sizeof(struct rte_pktmbuf_pool_private) ||
+	    mp->elt_size < sizeof(struct rte_mbuf))
+		return -EINVAL;
+	return rte_pktmbuf_data_room_size(mp);
+}
+
 static void span_cb(struct rte_mempool *mp, void *opaque,
 		    struct rte_mempool_memhdr *memhdr, unsigned mem_idx)
 {
@@ -154,12 +344,6 @@ void shim_mempool_span(struct rte_mempool *mp, uint64_t *span)
 {
 	span[0] = span[1] = 0;
 	rte_mempool_mem_iter(mp, span_cb, span);
-}
-
-int shim_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **m,
-			    unsigned n)
-{
-	return rte_pktmbuf_alloc_bulk(mp, m, n);
 }
 
 void shim_pktmbuf_free_bulk(struct rte_mbuf **m, unsigned n)
@@ -195,18 +379,18 @@ void shim_offsets_to_ptrs(const uint32_t *off, unsigned n, uintptr_t base,
 
 /**
  * Batch helper: copies every `stride`-th pointer of src[0 .. n-1], starting
- * at src[first], into dst[0 ..]; returns how many were copied. Splits a
- * burst round-robin over `stride` consumers without TypeScript touching
- * each 64-bit pointer.
+ * at src[first], into dst[0 ..]; returns how many were copied (at most
+ * `room`). Splits a burst round-robin over `stride` consumers without
+ * TypeScript touching each 64-bit pointer.
  */
 unsigned shim_ptr_stride(void *const *src, unsigned n, unsigned first,
-			 unsigned stride, void **dst)
+			 unsigned stride, void **dst, unsigned room)
 {
 	unsigned k = 0;
 
 	if (stride == 0)
 		return 0;
-	for (unsigned i = first; i < n; i += stride)
+	for (unsigned i = first; i < n && k < room; i += stride)
 		dst[k++] = src[i];
 	return k;
 }
@@ -255,28 +439,22 @@ int shim_pktmbuf_alloc_locate(struct rte_mempool *mp, struct rte_mbuf **m,
 	return ret;
 }
 
-/** Set data and packet length of single-segment mbufs (for generators). */
-void shim_mbuf_set_len(struct rte_mbuf **m, unsigned n, const uint16_t *len)
+/**
+ * Set data and packet length of single-segment mbufs (for generators).
+ * Every length is checked against its mbuf's room first (buf_len -
+ * data_off); returns 0, or -ERANGE (changing nothing) when one is larger.
+ */
+int shim_mbuf_set_len(struct rte_mbuf **m, unsigned n, const uint16_t *len)
 {
+	for (unsigned i = 0; i < n; i++) {
+		if (len[i] > m[i]->buf_len - m[i]->data_off)
+			return -ERANGE;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		m[i]->data_len = len[i];
 		m[i]->pkt_len = len[i];
 	}
-}
-
-/**
- * Field offsets of struct rte_mbuf, so TypeScript can read headers through a
- * pool view: out[0]=data_off, [1]=port, [2]=pkt_len, [3]=data_len,
- * [4]=buf_addr, [5]=sizeof(struct rte_mbuf).
- */
-void shim_mbuf_layout(uint32_t *out)
-{
-	out[0] = offsetof(struct rte_mbuf, data_off);
-	out[1] = offsetof(struct rte_mbuf, port);
-	out[2] = offsetof(struct rte_mbuf, pkt_len);
-	out[3] = offsetof(struct rte_mbuf, data_len);
-	out[4] = offsetof(struct rte_mbuf, buf_addr);
-	out[5] = sizeof(struct rte_mbuf);
+	return 0;
 }
 
 /* ---- memzones ----------------------------------------------------------- */
@@ -297,7 +475,7 @@ uint32_t shim_atomic_cas_u32(uint32_t *p, uint32_t expected, uint32_t desired)
 	return expected;
 }
 
-/* ---- ethdev ------------------------------------------------------------- */
+/* ---- ethdev: bursts ----------------------------------------------------- */
 
 uint16_t shim_eth_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **m,
 			   uint16_t n)
@@ -342,34 +520,108 @@ uint32_t shim_eth_forward_burst(uint16_t port, uint16_t queue,
 	return (uint32_t)rx | (uint32_t)tx << 16;
 }
 
-/**
- * A TX buffer with its counters in front: sent and dropped packets, which
- * TypeScript reads through a view. `buf` must stay last (flexible array).
- */
-struct shim_txb {
-	uint64_t sent;
-	uint64_t dropped;
-	struct rte_eth_dev_tx_buffer buf;
-};
+/* ---- TX buffers --------------------------------------------------------- */
 
+/*
+ * TX buffers and tables this process made, so that a worker thread handed
+ * one by address gets it only if it is one (shim_tx_buffer_check).
+ */
+#define SHIM_MAX_OWNED 1024
+static void *owned[SHIM_MAX_OWNED];
+static pthread_mutex_t owned_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int own(void *p)
+{
+	int ret = -ENOSPC;
+
+	pthread_mutex_lock(&owned_lock);
+	for (unsigned i = 0; i < SHIM_MAX_OWNED; i++) {
+		if (owned[i] == NULL) {
+			owned[i] = p;
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&owned_lock);
+	return ret;
+}
+
+static int disown(void *p)
+{
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&owned_lock);
+	for (unsigned i = 0; i < SHIM_MAX_OWNED; i++) {
+		if (owned[i] == p && p != NULL) {
+			owned[i] = NULL;
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&owned_lock);
+	return ret;
+}
+
+/* Whether `p` was made here and holds `magic` at byte `at`. */
+static int is_owned(const void *p, size_t at, uint32_t magic)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&owned_lock);
+	for (unsigned i = 0; i < SHIM_MAX_OWNED && p != NULL; i++) {
+		if (owned[i] == p) {
+			ret = *(const uint32_t *)((const char *)p + at) == magic;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&owned_lock);
+	return ret;
+}
+
+
+/** A TX buffer of `size` (1..UINT16_MAX) packets, or NULL (rte_errno set). */
 struct shim_txb *shim_tx_buffer_create(uint16_t size, int socket)
 {
-	struct shim_txb *t = rte_zmalloc_socket("shim_txb",
-		offsetof(struct shim_txb, buf) + RTE_ETH_TX_BUFFER_SIZE(size),
-		RTE_CACHE_LINE_SIZE, socket);
+	struct shim_txb *t;
 
-	if (t == NULL)
-		return NULL;
-	if (rte_eth_tx_buffer_init(&t->buf, size) != 0 ||
-	    rte_eth_tx_buffer_set_err_callback(&t->buf,
-			rte_eth_tx_buffer_count_callback, &t->dropped) != 0) {
-		rte_free(t);
+	if (size == 0) {
+		rte_errno = EINVAL;
 		return NULL;
 	}
+	t = rte_zmalloc_socket("shim_txb",
+		offsetof(struct shim_txb, buf) + RTE_ETH_TX_BUFFER_SIZE(size),
+		RTE_CACHE_LINE_SIZE, socket);
+	if (t == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	if (rte_eth_tx_buffer_init(&t->buf, size) != 0 ||
+	    rte_eth_tx_buffer_set_err_callback(&t->buf,
+			rte_eth_tx_buffer_count_callback, &t->dropped) != 0 ||
+	    own(t) != 0) {
+		rte_free(t);
+		rte_errno = ENOSPC;
+		return NULL;
+	}
+	t->magic = SHIM_TXB_MAGIC;
 	return t;
 }
 
-void shim_tx_buffer_free(struct shim_txb *t) { rte_free(t); }
+/** Frees a TX buffer of this process; -ENOENT when it is not one. */
+int shim_tx_buffer_free(struct shim_txb *t)
+{
+	if (disown(t) != 0)
+		return -ENOENT;
+	t->magic = 0;
+	rte_free(t);
+	return 0;
+}
+
+/** `t` if it is a live TX buffer of this process, else NULL. */
+struct shim_txb *shim_tx_buffer_check(struct shim_txb *t)
+{
+	return is_owned(t, offsetof(struct shim_txb, magic), SHIM_TXB_MAGIC) ? t : NULL;
+}
 
 /** Batch helper: rte_eth_tx_buffer() for each mbuf; returns packets sent. */
 uint16_t shim_tx_buffer_burst(uint16_t port, uint16_t queue,
@@ -399,64 +651,106 @@ uint16_t shim_tx_buffer_length(const struct shim_txb *t)
 	return t->buf.length;
 }
 
+/** An empty routing table (no input port routed), or NULL. */
+struct shim_txt *shim_tx_table_create(void)
+{
+	struct shim_txt *t = rte_zmalloc("shim_txt", sizeof(*t),
+					 RTE_CACHE_LINE_SIZE);
+
+	if (t == NULL)
+		return NULL;
+	if (own(t) != 0) {
+		rte_free(t);
+		return NULL;
+	}
+	t->magic = SHIM_TXT_MAGIC;
+	return t;
+}
+
 /**
- * Batch helper: buffer each mbuf for the port paired with the port it
- * arrived on: out port = map[m->port], buffer = txbs[m->port]. Returns
+ * Routes packets that arrived on `in_port` to `txb`, for port/queue
+ * out_port/out_queue. Returns 0, or -EINVAL for a port out of range, a
+ * port that is not valid, or a buffer that is not a TX buffer of ours.
+ */
+int shim_tx_table_set(struct shim_txt *t, uint16_t in_port, uint16_t out_port,
+		      uint16_t out_queue, struct shim_txb *txb)
+{
+	if (in_port >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(out_port) ||
+	    shim_tx_buffer_check(txb) == NULL)
+		return -EINVAL;
+	t->txb[in_port] = txb;
+	t->port[in_port] = out_port;
+	t->queue[in_port] = out_queue;
+	return 0;
+}
+
+/** Frees a routing table of this process; -ENOENT when it is not one. */
+int shim_tx_table_free(struct shim_txt *t)
+{
+	if (disown(t) != 0)
+		return -ENOENT;
+	t->magic = 0;
+	rte_free(t);
+	return 0;
+}
+
+/** `t` if it is a live routing table of this process, else NULL. */
+struct shim_txt *shim_tx_table_check(struct shim_txt *t)
+{
+	return is_owned(t, offsetof(struct shim_txt, magic), SHIM_TXT_MAGIC) ? t : NULL;
+}
+
+/**
+ * Batch helper: buffers each mbuf for the route of the port it arrived on
+ * (m->port, read from shared memory and bounded here). A packet whose
+ * input port has no route is freed and counted in t->unroutable. Returns
  * packets sent. Used by forwarders that dequeue mixed-port bursts.
  */
-uint16_t shim_tx_buffer_by_port(uint16_t queue, struct shim_txb **txbs,
-				const uint16_t *map, struct rte_mbuf **m,
-				uint16_t n)
+uint16_t shim_tx_table_burst(struct shim_txt *t, struct rte_mbuf **m,
+			     uint16_t n)
 {
 	uint16_t sent = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		uint16_t in = m[i]->port;
-		uint16_t s = rte_eth_tx_buffer(map[in], queue, &txbs[in]->buf,
-					       m[i]);
-		txbs[in]->sent += s;
+		struct shim_txb *b = in < RTE_MAX_ETHPORTS ? t->txb[in] : NULL;
+		uint16_t s;
+
+		if (b == NULL) {
+			rte_pktmbuf_free(m[i]);
+			t->unroutable++;
+			continue;
+		}
+		s = rte_eth_tx_buffer(t->port[in], t->queue[in], &b->buf, m[i]);
+		b->sent += s;
 		sent += s;
 	}
 	return sent;
 }
 
+/* ---- ethdev: control ---------------------------------------------------- */
+
 /**
- * Port configuration the way the multi-process samples want it.
- * flags bit 0: RSS (mq_mode RSS with rss_hf masked by the device's
- * capability), bit 1: RX checksum offload, bit 2: TX mbuf fast free.
- * Returns rte_eth_dev_configure()'s result; *rss_out gets the hash
- * functions configured.
+ * rte_eth_dev_configure with the settings given and nothing else: RX
+ * multi-queue mode, RSS hash functions, RX and TX offloads.
  */
 int shim_eth_configure(uint16_t port, uint16_t nb_rx, uint16_t nb_tx,
-		       uint32_t flags, uint64_t rss_hf, uint64_t *rss_out)
+		       uint32_t mq_mode, uint64_t rss_hf, uint64_t rx_offloads,
+		       uint64_t tx_offloads)
 {
 	struct rte_eth_conf conf;
-	struct rte_eth_dev_info info;
-	int ret;
 
 	memset(&conf, 0, sizeof(conf));
-	ret = rte_eth_dev_info_get(port, &info);
-	if (ret != 0)
-		return ret;
-	if (flags & 1) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = rss_hf & info.flow_type_rss_offloads;
-	}
-	if (flags & 2)
-		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_CHECKSUM;
-	if ((flags & 4) &&
-	    (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE))
-		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
-	if (rss_out != NULL)
-		*rss_out = conf.rx_adv_conf.rss_conf.rss_hf;
+	conf.rxmode.mq_mode = mq_mode;
+	conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
+	conf.rxmode.offloads = rx_offloads;
+	conf.txmode.offloads = tx_offloads;
 	return rte_eth_dev_configure(port, nb_rx, nb_tx, &conf);
 }
 
 /**
- * Device facts, into out[]: 0 max_rx_queues, 1 max_tx_queues,
- * 2 flow_type_rss_offloads, 3 rx_offload_capa, 4 tx_offload_capa,
- * 5 socket id (+1, 0 = any), 6 nb_rx_queues, 7 nb_tx_queues,
- * Driver name into name[0..63].
+ * Device facts into out[0 .. INFO_LEN-1] (indices in the contract,
+ * "info.*"); driver name into name[0 .. SHIM_NAME_LEN-1].
  */
 int shim_eth_info(uint16_t port, uint64_t *out, char *name)
 {
@@ -465,21 +759,27 @@ int shim_eth_info(uint16_t port, uint64_t *out, char *name)
 
 	if (ret != 0)
 		return ret;
-	out[0] = info.max_rx_queues;
-	out[1] = info.max_tx_queues;
-	out[2] = info.flow_type_rss_offloads;
-	out[3] = info.rx_offload_capa;
-	out[4] = info.tx_offload_capa;
-	out[5] = (uint64_t)(rte_eth_dev_socket_id(port) + 1);
-	out[6] = info.nb_rx_queues;
-	out[7] = info.nb_tx_queues;
-	snprintf(name, 64, "%s", info.driver_name ? info.driver_name : "");
+	out[INFO_MAX_RXQ] = info.max_rx_queues;
+	out[INFO_MAX_TXQ] = info.max_tx_queues;
+	out[INFO_RSS] = info.flow_type_rss_offloads;
+	out[INFO_RX_CAPA] = info.rx_offload_capa;
+	out[INFO_TX_CAPA] = info.tx_offload_capa;
+	out[INFO_SOCKET] = (uint64_t)(rte_eth_dev_socket_id(port) + 1);
+	out[INFO_NB_RXQ] = info.nb_rx_queues;
+	out[INFO_NB_TXQ] = info.nb_tx_queues;
+	out[INFO_MAX_MTU] = info.max_mtu;
+	snprintf(name, SHIM_NAME_LEN, "%s",
+		 info.driver_name ? info.driver_name : "");
 	return 0;
 }
 
-/** RX queue setup with the device's default config plus rx_drop_en. */
+/**
+ * RX queue setup with the device's default queue config, the port's RX
+ * offloads, and rx_drop_en as given (drop packets when no descriptor is
+ * free rather than hold the queue).
+ */
 int shim_eth_rx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc,
-			    struct rte_mempool *mp)
+			    struct rte_mempool *mp, uint8_t drop_en)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
@@ -492,12 +792,13 @@ int shim_eth_rx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc,
 	if (ret != 0)
 		return ret;
 	rxq = info.default_rxconf;
-	rxq.rx_drop_en = 1;
+	rxq.rx_drop_en = drop_en;
 	rxq.offloads = conf.rxmode.offloads;
 	return rte_eth_rx_queue_setup(port, q, nb_desc,
 				      rte_eth_dev_socket_id(port), &rxq, mp);
 }
 
+/** TX queue setup with the device's default queue config and port offloads. */
 int shim_eth_tx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc)
 {
 	struct rte_eth_dev_info info;
@@ -516,7 +817,7 @@ int shim_eth_tx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc)
 				      rte_eth_dev_socket_id(port), &txq);
 }
 
-/** Link state: out[0] speed (Mbps), out[1] up, out[2] full duplex. */
+/** Link state into out[0 .. LINK_LEN-1] ("link.*" in the contract). */
 int shim_eth_link(uint16_t port, uint32_t *out)
 {
 	struct rte_eth_link link;
@@ -526,37 +827,38 @@ int shim_eth_link(uint16_t port, uint32_t *out)
 	ret = rte_eth_link_get_nowait(port, &link);
 	if (ret != 0)
 		return ret;
-	out[0] = link.link_speed;
-	out[1] = link.link_status;
-	out[2] = link.link_duplex;
+	out[LINK_SPEED] = link.link_speed;
+	out[LINK_UP] = link.link_status;
+	out[LINK_DUPLEX] = link.link_duplex;
 	return 0;
 }
 
 /**
- * Port stats, into out[]: ipackets, opackets, ibytes, obytes, imissed,
- * ierrors, oerrors, rx_nombuf, then per-queue q_ipackets[nq],
- * q_opackets[nq] for the first nq (<= 16) queues.
+ * Port stats into out[0 .. STAT_LEN-1] ("stats.*"), then per-queue
+ * q_ipackets[nq], q_opackets[nq] for the first nq queues; -EINVAL when nq
+ * is above RTE_ETHDEV_QUEUE_STAT_CNTRS.
  */
 int shim_eth_stats(uint16_t port, uint64_t *out, unsigned nq)
 {
 	struct rte_eth_stats s;
-	int ret = rte_eth_stats_get(port, &s);
+	int ret;
 
+	if (nq > RTE_ETHDEV_QUEUE_STAT_CNTRS)
+		return -EINVAL;
+	ret = rte_eth_stats_get(port, &s);
 	if (ret != 0)
 		return ret;
-	out[0] = s.ipackets;
-	out[1] = s.opackets;
-	out[2] = s.ibytes;
-	out[3] = s.obytes;
-	out[4] = s.imissed;
-	out[5] = s.ierrors;
-	out[6] = s.oerrors;
-	out[7] = s.rx_nombuf;
-	if (nq > RTE_ETHDEV_QUEUE_STAT_CNTRS)
-		nq = RTE_ETHDEV_QUEUE_STAT_CNTRS;
+	out[STAT_IPACKETS] = s.ipackets;
+	out[STAT_OPACKETS] = s.opackets;
+	out[STAT_IBYTES] = s.ibytes;
+	out[STAT_OBYTES] = s.obytes;
+	out[STAT_IMISSED] = s.imissed;
+	out[STAT_IERRORS] = s.ierrors;
+	out[STAT_OERRORS] = s.oerrors;
+	out[STAT_RX_NOMBUF] = s.rx_nombuf;
 	for (unsigned i = 0; i < nq; i++) {
-		out[8 + i] = s.q_ipackets[i];
-		out[8 + nq + i] = s.q_opackets[i];
+		out[STAT_LEN + i] = s.q_ipackets[i];
+		out[STAT_LEN + nq + i] = s.q_opackets[i];
 	}
 	return 0;
 }
@@ -576,6 +878,8 @@ double shim_proc_start_time(int32_t pid)
 	ssize_t n;
 	int fd;
 
+	if (pid <= 0)
+		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

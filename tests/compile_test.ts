@@ -31,8 +31,8 @@ import {
   assertMatch,
   assertStringIncludes,
 } from "@std/assert";
-import { ealArgs, Proc, withGroup } from "./_helpers.ts";
-import { portStats } from "../bench/telemetry.ts";
+import { ealArgs, Proc, withGroup } from "../support/proc.ts";
+import { portStats } from "../support/telemetry.ts";
 import {
   type AppBuild,
   appByName,

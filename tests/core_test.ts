@@ -2,7 +2,7 @@
  * Toolkit core: real processes, real hugepages, real rings and pools.
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { denoRun, ealArgs, withGroup } from "./_helpers.ts";
+import { denoRun, ealArgs, withGroup } from "../support/proc.ts";
 
 const PEER = "tests/fixtures/core_peer.ts";
 

@@ -13,7 +13,7 @@ import {
   type Proc,
   removePrefixFiles,
   withGroup,
-} from "./_helpers.ts";
+} from "../support/proc.ts";
 import { swapAndCount } from "../examples/l2fwd.ts";
 
 /** The JSON line an example prints last. */

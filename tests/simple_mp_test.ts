@@ -4,8 +4,8 @@
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { DEFAULT_BASE_VIRTADDR } from "../mod.ts";
-import { cOriginal } from "./_c_build.ts";
-import { denoRun, ealArgs, Proc, withGroup } from "./_helpers.ts";
+import { cOriginal } from "../support/c_build.ts";
+import { denoRun, ealArgs, Proc, withGroup } from "../support/proc.ts";
 
 const APP = "apps/simple_mp.ts";
 const PRIMARY_LCORES = ["-l", "0-1"];

@@ -14,9 +14,9 @@
 
 import { DEFAULT_BASE_VIRTADDR } from "../mod.ts";
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { cOriginal } from "./_c_build.ts";
-import { ealArgs, Proc, ROOT, withGroup } from "./_helpers.ts";
-import { readPcap, writePcap } from "./_pcap.ts";
+import { cOriginal } from "../support/c_build.ts";
+import { ealArgs, Proc, ROOT, withGroup } from "../support/proc.ts";
+import { readPcap, writePcap } from "../support/pcap.ts";
 
 const APP = `${ROOT}apps/symmetric_mp.ts`;
 const NULL2 = ["--vdev=net_null0", "--vdev=net_null1"];

@@ -1,9 +1,12 @@
 /**
- * Test helpers: unique `--file-prefix` groups that are cleaned up, and
- * child processes whose output can be awaited line by line.
+ * What tests and benchmarks share: unique `--file-prefix` groups that are
+ * cleaned up, and child processes whose output can be awaited line by
+ * line. (Neither tests/ nor bench/ imports the other: both import here.)
  *
  * @module
  */
+
+import { removeGroupFiles } from "../lib/proc.ts";
 
 /** Repository root (absolute path, trailing slash). */
 export const ROOT = new URL("../", import.meta.url).pathname;
@@ -15,20 +18,13 @@ export function uniquePrefix(name: string): string {
   return `dts_${name}_${Deno.pid}_${counter++}`;
 }
 
-/** Removes a group's runtime folder and hugepage files. */
-export async function removePrefixFiles(prefix: string): Promise<void> {
-  await Deno.remove(`/var/run/dpdk/${prefix}`, { recursive: true }).catch(
-    () => {},
-  );
-  try {
-    for await (const e of Deno.readDir("/dev/hugepages")) {
-      if (e.name.startsWith(prefix)) {
-        await Deno.remove(`/dev/hugepages/${e.name}`).catch(() => {});
-      }
-    }
-  } catch {
-    // no hugetlbfs mounted: nothing to remove
-  }
+/**
+ * Removes a group's runtime folder and hugepage files (the library's one
+ * cleaner, `removeGroupFiles`).
+ */
+export function removePrefixFiles(prefix: string): Promise<void> {
+  removeGroupFiles(prefix);
+  return Promise.resolve();
 }
 
 /** EAL arguments every test uses: no PCI, own prefix, quiet logs. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ROOT } from "./_helpers.ts";
+import { ROOT } from "./proc.ts";
 
 const SRC = "/usr/share/dpdk/examples/multi_process";
 const DEST = `${ROOT}build/c-originals`;

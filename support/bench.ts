@@ -6,7 +6,7 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { type Proc, removePrefixFiles } from "../tests/_helpers.ts";
+import { type Proc, removePrefixFiles } from "./proc.ts";
 
 /** Resolves after `ms` milliseconds (a measurement window, not a sync). */
 export const sleep = (ms: number): Promise<void> =>

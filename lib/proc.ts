@@ -1,0 +1,100 @@
+/**
+ * Processes and group files: liveness of a PID (through the shim, which
+ * reads /proc without Deno permissions), and the one cleaner of a group's
+ * runtime folder and hugepage files.
+ *
+ * @module
+ */
+
+import { lib } from "../ffi/lib.ts";
+
+/**
+ * When process `pid` started (clock ticks since boot, field 22 of
+ * `/proc/PID/stat`), or -1 when no such process runs (gone, or a zombie).
+ * Compared with a start time recorded earlier, it tells a live process from
+ * a reused PID. Read through the shim: it needs no Deno permission beyond
+ * FFI. Works before `initEal`.
+ */
+export function processStartTime(pid: number): number {
+  if (!((pid | 0) === pid && pid > 0)) return -1;
+  return lib().shim_proc_start_time(pid);
+}
+
+/**
+ * Whether process `pid` runs and, when `start` (a
+ * {@linkcode processStartTime} reading taken earlier) is given, is still
+ * that same process rather than a later one that reused the PID.
+ */
+export function processAlive(pid: number, start = 0): boolean {
+  if (pid <= 0) return false;
+  const s = processStartTime(pid);
+  return s >= 0 && (start === 0 || s === start);
+}
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRoot(): boolean {
+  try {
+    return Deno.uid() === 0;
+  } catch {
+    return true; // no --allow-sys: assume the common case here (root)
+  }
+}
+
+/**
+ * The folder under which EAL keeps each group's runtime files, as EAL
+ * picks it: `/var/run/dpdk` for root, else `$XDG_RUNTIME_DIR/dpdk`, else
+ * `/tmp/dpdk`.
+ */
+export function runtimeRoot(): string {
+  if (isRoot()) return "/var/run/dpdk";
+  return `${env("XDG_RUNTIME_DIR") ?? "/tmp"}/dpdk`;
+}
+
+/** Options of {@linkcode removeGroupFiles}. */
+export interface RemoveGroupOptions {
+  /** The runtime folder's parent (default: {@linkcode runtimeRoot}). */
+  runtimeRoot?: string;
+}
+
+/**
+ * Removes the files DPDK leaves behind for the group `prefix` (its
+ * `--file-prefix`): the runtime folder (config, memory maps, sockets) and
+ * the hugepage files `PREFIXmap_*` on every hugetlbfs mount. DPDK keeps
+ * them after exit. Only for a group none of whose processes runs. Files
+ * already gone, or not ours to remove, are skipped.
+ */
+export function removeGroupFiles(
+  prefix: string,
+  opts: RemoveGroupOptions = {},
+): void {
+  if (prefix === "" || prefix.includes("/")) {
+    throw new RangeError(`removeGroupFiles: bad prefix "${prefix}"`);
+  }
+  const ignore = (f: () => void) => {
+    try {
+      f();
+    } catch {
+      // already gone, or not ours to read
+    }
+  };
+  const root = opts.runtimeRoot ?? runtimeRoot();
+  ignore(() => Deno.removeSync(`${root}/${prefix}`, { recursive: true }));
+  ignore(() => {
+    for (const line of Deno.readTextFileSync("/proc/mounts").split("\n")) {
+      const [, mount, type] = line.split(" ");
+      if (type !== "hugetlbfs") continue;
+      for (const e of Deno.readDirSync(mount)) {
+        if (e.name.startsWith(prefix + "map_")) {
+          ignore(() => Deno.removeSync(`${mount}/${e.name}`));
+        }
+      }
+    }
+  });
+}
