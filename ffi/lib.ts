@@ -75,7 +75,9 @@ function cstr(p: Deno.PointerValue): string {
  */
 export function shimSourceDir(): string | undefined {
   const url = new URL("../shim/", import.meta.url);
-  return url.protocol === "file:" ? decodeURIComponent(url.pathname) : undefined;
+  return url.protocol === "file:"
+    ? decodeURIComponent(url.pathname)
+    : undefined;
 }
 
 /** The command that builds the shim, or what to do when none can. */

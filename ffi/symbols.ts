@@ -626,7 +626,6 @@ export const symbols = {
     ],
     result: "i32",
   },
-
   // ---- packets: checksums and offloads (shim/packet.c) ----
 
   // ---- measurement (shim/measure.c) ----

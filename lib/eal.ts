@@ -246,7 +246,6 @@ export function lcoreId(): number {
   return lib().shim_lcore_id();
 }
 
-
 /** The CPU the calling thread runs on now (`sched_getcpu`). */
 export function currentCpu(): number {
   return lib().shim_current_cpu();

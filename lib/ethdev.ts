@@ -326,8 +326,16 @@ export class Port {
    */
   configure(cfg: PortConfig): void {
     const info = this.info();
-    checkCount(`Port ${this.id} configure rxQueues`, cfg.rxQueues, info.maxRxQueues);
-    checkCount(`Port ${this.id} configure txQueues`, cfg.txQueues, info.maxTxQueues);
+    checkCount(
+      `Port ${this.id} configure rxQueues`,
+      cfg.rxQueues,
+      info.maxRxQueues,
+    );
+    checkCount(
+      `Port ${this.id} configure txQueues`,
+      cfg.txQueues,
+      info.maxTxQueues,
+    );
     const rss = cfg.rssHf ?? 0n;
     check(
       `rte_eth_dev_configure(port ${this.id})`,
@@ -475,7 +483,6 @@ export class Port {
       lib().rte_eth_stats_reset(this.id),
     );
   }
-
 }
 
 let infoLayout: Readonly<Record<string, number>> | undefined;
@@ -748,7 +755,13 @@ export class TxTable {
 }
 
 registerKind("Port", (d) => new Port(Number(d.id)));
-registerKind("RxQueue", (d) => new Port(Number(d.port)).rxQueue(Number(d.queue)));
-registerKind("TxQueue", (d) => new Port(Number(d.port)).txQueue(Number(d.queue)));
+registerKind(
+  "RxQueue",
+  (d) => new Port(Number(d.port)).rxQueue(Number(d.queue)),
+);
+registerKind(
+  "TxQueue",
+  (d) => new Port(Number(d.port)).txQueue(Number(d.queue)),
+);
 registerKind("TxBuffer", (d) => TxBuffer.revive(String(d.address)));
 registerKind("TxTable", (d) => TxTable.revive(String(d.address)));

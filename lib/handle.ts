@@ -85,7 +85,9 @@ function isPlain(v: object): boolean {
 export function toWire(value: unknown, path = "data"): unknown {
   if (value === null || typeof value !== "object") return value;
   if (DESCRIBE in value) return (value as Describable)[DESCRIBE]();
-  if (Array.isArray(value)) return value.map((v, i) => toWire(v, `${path}[${i}]`));
+  if (Array.isArray(value)) {
+    return value.map((v, i) => toWire(v, `${path}[${i}]`));
+  }
   if (
     ArrayBuffer.isView(value) || value instanceof ArrayBuffer ||
     value instanceof SharedArrayBuffer || value instanceof Map ||
@@ -98,7 +100,9 @@ export function toWire(value: unknown, path = "data"): unknown {
     );
   }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = toWire(v, `${path}.${k}`);
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = toWire(v, `${path}.${k}`);
+  }
   return out;
 }
 

@@ -117,7 +117,9 @@ export class PoolView {
     for (let i = 0; i < n; i++) {
       if (off[i] >= len) {
         throw new RangeError(
-          `PoolView.pointers: offset ${off[i]} is outside the pool's ${len} bytes`,
+          `PoolView.pointers: offset ${
+            off[i]
+          } is outside the pool's ${len} bytes`,
         );
       }
     }
@@ -180,20 +182,23 @@ export class Mempool {
       RTE.RTE_MEMPOOL_CACHE_MAX_SIZE,
     );
     const socket = opts.socket ?? socketId();
-    const p = callPtr(`rte_mempool_create("${name}")`, () =>
-      lib().rte_mempool_create(
-        cbuf(name),
-        n,
-        eltSize,
-        cache,
-        opts.privateDataSize ?? 0,
-        null,
-        null,
-        null,
-        null,
-        socket,
-        opts.flags ?? 0,
-      ));
+    const p = callPtr(
+      `rte_mempool_create("${name}")`,
+      () =>
+        lib().rte_mempool_create(
+          cbuf(name),
+          n,
+          eltSize,
+          cache,
+          opts.privateDataSize ?? 0,
+          null,
+          null,
+          null,
+          null,
+          socket,
+          opts.flags ?? 0,
+        ),
+    );
     return new Mempool(name, p, true);
   }
 
@@ -231,7 +236,12 @@ export class Mempool {
       0,
       RTE.UINT16_MAX,
     );
-    checkRange(`Mempool.createPktmbuf("${name}") privSize`, priv, 0, RTE.UINT16_MAX);
+    checkRange(
+      `Mempool.createPktmbuf("${name}") privSize`,
+      priv,
+      0,
+      RTE.UINT16_MAX,
+    );
     if (priv % 8 !== 0) {
       throw new RangeError(
         `Mempool.createPktmbuf("${name}") privSize: ${priv} is not a multiple of 8`,

@@ -218,7 +218,9 @@ export class U64Counters {
       throw new RangeError(`U64Counters: offset ${offset} is not 8-aligned`);
     }
     if (!Number.isInteger(count) || count < 0) {
-      throw new RangeError(`U64Counters: count ${count} is not an integer >= 0`);
+      throw new RangeError(
+        `U64Counters: count ${count} is not an integer >= 0`,
+      );
     }
     if (offset + 8 * count > buffer.byteLength) {
       throw new RangeError(

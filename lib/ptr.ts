@@ -40,7 +40,10 @@ export function ptrArray(n: number): PtrArray {
  *
  * @throws TypeError for any other array (subarrays included)
  */
-export function unsafeArrayPointer(a: PtrArray, what: string): Deno.PointerObject {
+export function unsafeArrayPointer(
+  a: PtrArray,
+  what: string,
+): Deno.PointerObject {
   const p = (a as unknown as { [ADDRESS]?: Deno.PointerObject })[ADDRESS];
   if (p === undefined) {
     throw new TypeError(`${what}: the array was not made by ptrArray()`);
@@ -84,7 +87,9 @@ export function stridePtrs(
 }
 
 /** A pointer object from an address; throws on 0 (NULL). Unsafe: any address. */
-export function unsafePointerFrom(address: bigint | number): Deno.PointerObject {
+export function unsafePointerFrom(
+  address: bigint | number,
+): Deno.PointerObject {
   const p = Deno.UnsafePointer.create(BigInt(address));
   if (p === null) throw new TypeError("NULL pointer");
   return p;

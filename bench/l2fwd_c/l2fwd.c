@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: BSD-3-Clause
  *
  * The C twin of examples/l2fwd.ts, line for line where it matters, so that
  * bench/l2fwd_bench.ts can compare the two on the same net_null ports.
