@@ -114,3 +114,25 @@ export {
   type LcoreMain,
   type LcoreResult,
 } from "./lib/lcore.ts";
+export * from "./lib/measure/mod.ts";
+export {
+  type AppOptions,
+  describeError,
+  ealOptions,
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  type ExperimentContext,
+  experimentEalDefaults,
+  type ExperimentPlan,
+  type ExperimentSpec,
+  flagName,
+  intArg,
+  mergeEalArgs,
+  parseAppArgs,
+  planExperiment,
+  type RawArgs,
+  runExperiment,
+  UsageError,
+  wantsHelp,
+} from "./lib/experiment.ts";

@@ -17,17 +17,17 @@ import {
   exactPercentile,
   Histogram,
   type HistogramBucket,
+  portCounters,
   RateSchedule,
-  renderReport,
   SeededRng,
   STATS_COLUMNS,
   StatsReporter,
   type StatsRow,
+  StatsSeries,
   type TextSink,
-  throughputFromRows,
   wireBits,
-  writeReport,
 } from "../../lib/measure/mod.ts";
+import { renderReport, throughputFromRows, writeReport } from "../../plot.ts";
 
 const PS = [0, 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100];
 
@@ -428,26 +428,61 @@ Deno.test("rate: Poisson gaps have the mean and variance of an exponential", () 
 });
 
 Deno.test("rate: a paced loop on a fake clock meets the rate; report", () => {
-  let now = 5e6;
   const hz = 2e9, pps = 2e6;
-  const s = new RateSchedule({ pps, hz, burst: 32, clock: () => now });
-  const rng = new SeededRng(3);
-  let sent = 0;
-  while (now < 5e6 + hz) { // one second of fake time, irregular loop steps
-    const n = s.dueNow();
-    if (n > 0) {
-      s.advance(n);
-      sent += n;
+  for (const poisson of [false, true]) {
+    let now = 5e6;
+    const s = new RateSchedule({
+      pps,
+      hz,
+      burst: 32,
+      poisson,
+      clock: () => now,
+    });
+    const rng = new SeededRng(3);
+    let sent = 0, lateSum = 0, lateSq = 0, lateMax = 0;
+    // the due times, one packet at a time on a twin schedule
+    const twin = new RateSchedule({ pps, hz, burst: 1, poisson, start: 5e6 });
+    const due = new Float64Array(pps * 1.1);
+    for (let i = 0; i < due.length; i++) {
+      due[i] = twin.nextAt;
+      twin.advance(1);
     }
-    now += 200 + rng.next() * 3000;
+    while (now < 5e6 + hz) { // one second of fake time, irregular loop steps
+      const n = s.dueNow();
+      let expect = 0;
+      while (expect < 32 && due[sent + expect] <= now) expect++;
+      assertEquals(n, expect);
+      if (n > 0) {
+        for (let j = 0; j < n; j++) {
+          const late = now - due[sent + j];
+          lateSum += late;
+          lateSq += late * late;
+          lateMax = Math.max(lateMax, late);
+        }
+        s.advance(n);
+        sent += n;
+      }
+      now += 200 + rng.next() * 3000;
+    }
+    const r = s.report();
+    assertEquals(r.packets, sent);
+    assertAlmostEquals(r.seconds, 1, 3200 / hz);
+    assert(
+      Math.abs(r.errorPct) < (poisson ? 0.5 : 0.1),
+      `rate error ${r.errorPct} %`,
+    );
+    assertAlmostEquals(r.gapMeanNs, 500, poisson ? 3 : 1);
+    const ns = 1e9 / hz, mean = lateSum / sent;
+    assertAlmostEquals(r.lateMeanNs, mean * ns, 1e-6);
+    assertAlmostEquals(
+      r.lateStddevNs,
+      Math.sqrt(lateSq / sent - mean * mean) * ns,
+      1e-3,
+    );
+    assertAlmostEquals(r.lateMaxNs, lateMax * ns, 1e-6);
+    assert(r.lateMaxNs <= 3200 * ns + 1, `late ${r.lateMaxNs}`);
+    assert(r.lateMeanNs > 0 && r.lateStddevNs > 0 && r.gapStddevNs > 0);
   }
-  const r = s.report();
-  assertEquals(r.packets, sent);
-  assertAlmostEquals(r.seconds, 1, 0.00001 + 3200 / hz);
-  assert(Math.abs(r.errorPct) < 0.1, `rate error ${r.errorPct} %`);
-  assertAlmostEquals(r.gapMeanNs, 500, 1);
-  assert(r.lateMaxNs <= 3200 / hz * 1e9 + 1, `late ${r.lateMaxNs}`);
-  assert(r.lateMeanNs > 0 && r.lateStddevNs > 0 && r.gapStddevNs > 0);
   // per packet (burst 1) on time: the gaps are the schedule's, no jitter
   const p = new RateSchedule({ pps: 1e3, hz: 1e6, burst: 1, start: 0 });
   for (let i = 0; i < 100; i++) {
@@ -469,6 +504,10 @@ Deno.test("rate: a paced loop on a fake clock meets the rate; report", () => {
 });
 
 // ---------------------------------------------------------------- stats
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
 
 function hasControlCodes(text: string): boolean {
   return text.includes("\r") || text.includes("\x1b");
@@ -583,9 +622,42 @@ Deno.test("stats: text is plain when not a terminal, one live line on one", () =
   assertEquals(tty.text.split("\n")[0].split("\r\x1b[2K").length, 4); // one line, rewritten
   assert(tty.text.includes("\ntotal after 1.500 s"));
 
+  const narrow = { ...fakeSink(true), columns: () => 30 };
+  fakeRun({ outputs: [{ sink: narrow }] });
+  for (const l of narrow.text.split("\n")[0].split("\r\x1b[2K").slice(1)) {
+    assertEquals(l.length, 29); // cut to the terminal's width, one line
+  }
+
   const forced = fakeSink(true);
   fakeRun({ outputs: [{ sink: forced, live: false }] });
   assert(!hasControlCodes(forced.text));
+});
+
+Deno.test("stats: portCounters reads the chosen fields in one call", () => {
+  let calls = 0;
+  const port = {
+    stats: () => {
+      calls++;
+      return {
+        ipackets: 5,
+        opackets: 6,
+        ibytes: 300,
+        imissed: 1,
+        qIpackets: [5],
+      };
+    },
+  };
+  const src = portCounters(port, ["ipackets", "opackets", "imissed"]);
+  assertEquals(src(), { ipackets: 5, opackets: 6, imissed: 1 });
+  assertEquals(calls, 1);
+  assertThrows(() => portCounters(port, ["obytes"])(), TypeError, "'obytes'");
+  const series = new StatsSeries({
+    p0: portCounters(port, ["ipackets", "opackets"]),
+  }, {
+    clock: () => 0,
+  });
+  series.start();
+  assertEquals(series.names, ["p0.ipackets", "p0.opackets"]);
 });
 
 Deno.test("stats: quiet writes only the totals; tick samples per interval", () => {
@@ -612,6 +684,16 @@ Deno.test("stats: quiet writes only the totals; tick samples per interval", () =
   const tp = throughputFromRows(rep.series.rows);
   assertEquals(tp.length, 5);
   for (const p of tp) assertAlmostEquals(p.value, 100, 1e-6);
+  // the totals read the counters at finish, past the last sample
+  c += 7;
+  now += 0.3;
+  const [total] = rep.finish();
+  assertEquals([total.kind, total.total, total.time], [
+    "total",
+    c,
+    round3(now),
+  ]);
+  assert(out.text.endsWith(`total,c,${c},${c},${round3(c / now)}\n`), out.text);
 });
 
 // ---------------------------------------------------------------- plot
