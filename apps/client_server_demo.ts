@@ -14,6 +14,8 @@
  * @module
  */
 
+import { removeGroupFiles } from "../mod.ts";
+
 const ROOT = new URL("../", import.meta.url).pathname;
 const PREFIX = `csdemo_${Deno.pid}`;
 const EAL = [
@@ -115,21 +117,6 @@ function live(s: Stats, prev: Stats | undefined): string {
     `tx ${mpps(d(c.tx, prev?.clients[i].tx), dt)}`
   ).join(" | ");
   return `[${s.time.toFixed(0).padStart(3)} s] ${ports}\n        ${clients}`;
-}
-
-async function removeGroupFiles(): Promise<void> {
-  await Deno.remove(`/var/run/dpdk/${PREFIX}`, { recursive: true }).catch(
-    () => {},
-  );
-  try {
-    for await (const e of Deno.readDir("/dev/hugepages")) {
-      if (e.name.startsWith(PREFIX)) {
-        await Deno.remove(`/dev/hugepages/${e.name}`).catch(() => {});
-      }
-    }
-  } catch {
-    // no hugetlbfs: nothing to remove
-  }
 }
 
 /** Shows what the processes printed, then throws `why`. */
@@ -285,7 +272,7 @@ if (import.meta.main) {
   } finally {
     for (const c of children) c.kill("SIGKILL");
     await Promise.all(children.map((c) => c.done.catch(() => {})));
-    await removeGroupFiles();
+    removeGroupFiles(PREFIX);
     console.log(`cleaned up: processes stopped, ${PREFIX} files removed`);
   }
   Deno.exit(ok ? 0 : 1);

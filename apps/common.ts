@@ -1,7 +1,12 @@
 /**
  * Pieces the sample applications share: EAL start-up with readable
- * errors, port masks, port pairs, shutdown on SIGINT/SIGTERM, and watching
- * the primary from a secondary. Public API only, like a user's script.
+ * errors, port masks, port pairs, the samples' port configuration policy
+ * (fallbacks included), shutdown on SIGINT/SIGTERM, and watching the
+ * primary from a secondary. Public API only, like a user's script.
+ *
+ * The pure functions here (argument parsing, pairing) take DPDK's limits
+ * as parameters whose defaults read the shim only when called, so this
+ * module loads without the shim (tests/unit/apps_common_test.ts).
  *
  * @module
  */
@@ -10,15 +15,22 @@ import {
   DpdkError,
   type EalInit,
   initEal,
-  MAX_ETHPORTS,
+  LcoreClashError,
   Port,
   primaryAlive,
   processType,
+  RTE,
+  runtimeRoot,
   ShimLoadError,
 } from "../mod.ts";
 
 /** An error in the application's own arguments: printed with the usage. */
 export class UsageError extends Error {
+  /**
+   * An error for the app's usage message.
+   *
+   * @param message what is wrong, as the user will read it
+   */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
@@ -40,13 +52,17 @@ export function filePrefixOf(argv: readonly string[]): string {
 
 /**
  * The PID of the process holding the primary's lock on a group's config
- * file (`/var/run/dpdk/PREFIX/config`, root's runtime directory), read from
- * `/proc/locks`; undefined when no process holds it (no primary running)
- * or it cannot be told. Safe to call from any process: it opens no lock.
+ * file (`ROOT/PREFIX/config`, where ROOT is EAL's runtime folder for this
+ * user: `/var/run/dpdk` for root), read from `/proc/locks`; undefined when
+ * no process holds it (no primary running) or it cannot be told. Safe to
+ * call from any process: it opens no lock.
  */
-export function primaryPidOf(prefix: string): number | undefined {
+export function primaryPidOf(
+  prefix: string,
+  root: string = runtimeRoot(),
+): number | undefined {
   try {
-    const config = Deno.statSync(`/var/run/dpdk/${prefix}/config`);
+    const config = Deno.statSync(`${root}/${prefix}/config`);
     for (const line of Deno.readTextFileSync("/proc/locks").split("\n")) {
       // "1: POSIX  ADVISORY  WRITE 9965 fe:00:1474798 136 17543"
       const f = line.trim().split(/\s+/);
@@ -61,7 +77,7 @@ export function primaryPidOf(prefix: string): number | undefined {
 
 /** Hints for EAL failures whose DPDK message is terse. */
 function ealHint(e: DpdkError, argv: readonly string[]): string {
-  if (e.errno === 13) {
+  if (e.errno === RTE.EACCES) {
     // rte_eal_init sets EACCES when "Cannot get hugepage information."
     return "no usable hugepages: mount hugetlbfs and reserve pages " +
       "(dpdk-hugepages.py --setup 1G), or check --huge-dir";
@@ -84,25 +100,31 @@ function ealHint(e: DpdkError, argv: readonly string[]): string {
       `--file-prefix ${prefix}: start this one with --proc-type=secondary ` +
       "(or auto), or give it its own --file-prefix";
   }
-  if (e.errno === 114 || e.errno === 11) {
+  if (e.errno === RTE.EALREADY || e.errno === RTE.EAGAIN) {
     return "is another primary process running with the same --file-prefix?";
   }
-  if (e.errno === 12) {
+  if (e.errno === RTE.ENOMEM) {
     return "no hugepages? reserve some: dpdk-hugepages.py --setup 1G";
   }
   return "check the EAL arguments (see `--help` of any DPDK application)";
 }
 
 /**
- * Initialises EAL from the app's command line; on failure prints DPDK's
- * message and a hint, and exits with status 1 (as the C samples'
- * `rte_exit`). Returns the app's own arguments (after `--`).
+ * Initialises EAL from the app's command line (`initEal(argv, { progName
+ * })`, which also claims this process's lcore IDs in the group); on failure
+ * prints one line saying why (DPDK's message and a hint, or which process
+ * of the group holds one of our lcore IDs) and exits with status 1 (as the
+ * C samples' `rte_exit`). Returns what `initEal` returns: the app's own
+ * arguments (after `--`) among them.
  */
 export function startEal(argv: readonly string[], progName: string): EalInit {
   try {
-    return initEal(argv, progName);
+    return initEal(argv, { progName });
   } catch (e) {
     if (e instanceof ShimLoadError) {
+      console.error(`${progName}: ${e.message}`);
+    } else if (e instanceof LcoreClashError) {
+      // EAL was cleaned up by initEal: "lcore ID N is used by process P ..."
       console.error(`${progName}: ${e.message}`);
     } else if (e instanceof DpdkError) {
       console.error(
@@ -115,28 +137,45 @@ export function startEal(argv: readonly string[], progName: string): EalInit {
   }
 }
 
+/** `text` for an error message: cut to `max` characters, with "...". */
+export function shorten(text: string, max = 40): string {
+  return text.length <= max ? text : `${text.slice(0, max)}...`;
+}
+
 /**
  * Parses a hexadecimal port mask (`-p 3`, `-p 0x3`) into port IDs,
- * ascending. Throws UsageError on anything else or an empty mask.
+ * ascending. Throws UsageError on anything else, an empty or zero mask,
+ * or a mask naming a port ID of `maxPorts` or above (every bit counts,
+ * however high).
+ *
+ * @param text the mask as given
+ * @param maxPorts port IDs allowed: 0 .. maxPorts - 1 (DPDK's
+ *   `RTE_MAX_ETHPORTS`, read from the shim only when not given)
  */
-export function parsePortmask(text: string | undefined): number[] {
+export function parsePortmask(
+  text: string | undefined,
+  maxPorts: number = RTE.RTE_MAX_ETHPORTS,
+): number[] {
   if (text === undefined || text === "") {
     throw new UsageError("no port mask given (-p PORTMASK)");
   }
   if (!/^(0x)?[0-9a-f]+$/i.test(text)) {
-    throw new UsageError(`invalid port mask '${text}': expected hexadecimal`);
+    throw new UsageError(
+      `invalid port mask '${shorten(text)}': expected hexadecimal`,
+    );
   }
   const mask = BigInt(text.toLowerCase().startsWith("0x") ? text : "0x" + text);
   if (mask === 0n) throw new UsageError("port mask is 0: no ports to use");
-  const ports: number[] = [];
-  for (let p = 0; p < 64; p++) {
-    if ((mask >> BigInt(p)) & 1n) ports.push(p);
-  }
-  if (ports[ports.length - 1] >= MAX_ETHPORTS) {
+  const highest = mask.toString(2).length - 1;
+  if (highest >= maxPorts) {
     throw new UsageError(
-      `port mask '${text}' names port ${ports[ports.length - 1]}, ` +
-        `above the maximum ${MAX_ETHPORTS - 1}`,
+      `port mask '${shorten(text)}' names port ${highest}, above the ` +
+        `maximum ${maxPorts - 1}`,
     );
+  }
+  const ports: number[] = [];
+  for (let p = 0; p <= highest; p++) {
+    if ((mask >> BigInt(p)) & 1n) ports.push(p);
   }
   return ports;
 }
@@ -182,6 +221,118 @@ export function pairPorts(ports: number[]): Map<number, number> {
     pairs.set(ports[i + 1], ports[i]);
   }
   return pairs;
+}
+
+/** What {@linkcode configurePortLikeSamples} is asked to configure. */
+export interface SamplePortRequest {
+  /** RX queues. */
+  rxQueues: number;
+  /** TX queues. */
+  txQueues: number;
+  /**
+   * RSS hash functions wanted (`RTE.RTE_ETH_RSS_*`, default 0n: no RSS);
+   * masked by what the device supports, saying so when that changes them.
+   */
+  rssHf?: bigint;
+  /**
+   * Ask for RX checksum offload (default false); dropped, saying so, when
+   * the device refuses the configuration with EINVAL.
+   */
+  rxChecksum?: boolean;
+  /** TX mbuf fast free, when the device has it (default false). */
+  fastFree?: boolean;
+}
+
+/** What {@linkcode configurePortLikeSamples} configured in the end. */
+export interface SamplePortConfig {
+  /** RSS hash functions configured (0n: RSS off). */
+  rssHf: bigint;
+  /** RX offloads configured. */
+  rxOffloads: bigint;
+  /** TX offloads configured. */
+  txOffloads: bigint;
+}
+
+/** C's `%#` PRIx64: `0x`-prefixed hexadecimal, but plain `0` for zero. */
+export function cHex(v: bigint): string {
+  return v === 0n ? "0" : `0x${v.toString(16)}`;
+}
+
+/**
+ * Configures `port` as DPDK's multi-process samples do (`smp_port_init` of
+ * symmetric_mp): RSS masked by the device's `rssOffloads`, TX fast free
+ * only if the device has it; when the device refuses with EINVAL, again
+ * without RX checksum offload; then, on ENOTSUP, again without RSS. Each
+ * step prints the C sample's line through `log`:
+ *
+ * - `Port N modified RSS hash function based on hardware support,requested:0x.. configured:0x..`
+ *   (C's text, missing space included)
+ * - `Port N configuration failed. Re-attempting with HW checksum disabled.`
+ * - `Port N configuration failed. Re-attempting with HW RSS disabled.`
+ *
+ * @param port the port (primary only: secondaries see its configuration)
+ * @param request queues and what to try
+ * @param log where the C lines go (default `console.log`)
+ * @returns what was configured
+ * @throws DpdkError when the device refuses every attempt
+ */
+export function configurePortLikeSamples(
+  port: Port,
+  {
+    rxQueues,
+    txQueues,
+    rssHf = 0n,
+    rxChecksum = false,
+    fastFree = false,
+  }: SamplePortRequest,
+  log: (line: string) => void = console.log,
+): SamplePortConfig {
+  const info = port.info();
+  const fastFreeFlag = RTE.RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+  const checksum = RTE.RTE_ETH_RX_OFFLOAD_CHECKSUM;
+  const conf: SamplePortConfig = {
+    rssHf: rssHf & info.rssOffloads,
+    rxOffloads: rxChecksum ? checksum : 0n,
+    txOffloads: fastFree && (info.txOffloadCapa & fastFreeFlag) !== 0n
+      ? fastFreeFlag
+      : 0n,
+  };
+  if (conf.rssHf !== rssHf) {
+    log(
+      `Port ${port.id} modified RSS hash function based on hardware ` +
+        `support,requested:${cHex(rssHf)} configured:${cHex(conf.rssHf)}`,
+    );
+  }
+  /** One attempt: undefined when configured, else the DpdkError's errno. */
+  const attempt = (): number | undefined => {
+    try {
+      port.configure({ rxQueues, txQueues, ...conf });
+      return undefined;
+    } catch (e) {
+      if (e instanceof DpdkError && e.errno !== 0) return e.errno;
+      throw e;
+    }
+  };
+  const failed = (what: string) =>
+    log(
+      `Port ${port.id} configuration failed. Re-attempting with ${what} ` +
+        "disabled.",
+    );
+  let errno = attempt();
+  if (errno === RTE.EINVAL && (conf.rxOffloads & checksum) !== 0n) {
+    failed("HW checksum");
+    conf.rxOffloads &= ~checksum;
+    errno = attempt();
+  }
+  if (errno === RTE.ENOTSUP && conf.rssHf !== 0n) {
+    failed("HW RSS");
+    conf.rssHf = 0n;
+    errno = attempt();
+  }
+  if (errno !== undefined) {
+    throw new DpdkError(`rte_eth_dev_configure(port ${port.id})`, errno);
+  }
+  return conf;
 }
 
 /**

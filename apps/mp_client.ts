@@ -15,67 +15,49 @@
  *
  * Beyond the C client: SIGINT/SIGTERM stop it cleanly (buffered packets
  * are sent, final counts printed); it exits with a clear message when the
- * server stops; with a server of ours it refuses a client ID the server
- * has no ring for, an ID another live client holds, and an lcore ID
- * another process of the group uses.
+ * server stops; it refuses a client ID the server has no ring for (naming
+ * the server's `-n` when the server is ours), and a client ID another
+ * running client of ours holds (naming its pid; a client restarted after
+ * its old process died gets its ID back). An lcore ID another process of
+ * the group uses is refused by `initEal`.
  *
  * @module
  */
 
 import {
+  type ClaimTable,
   cleanupEal,
   DpdkError,
   launchLcores,
-  type LcoreGroup,
-  Mempool,
+  PktmbufPool,
   Port,
   primaryAlive,
   Ring,
   TxBuffer,
+  TxTable,
 } from "../mod.ts";
 import { onShutdown, startEal, UsageError, watchPrimary } from "./common.ts";
 import {
+  CLIENT_USAGE,
+  outputPairs,
+  parseClientArgs,
+} from "./client_server_mp/args.ts";
+import {
+  clientClaims,
   clientRingName,
-  MAX_CLIENTS,
   PKTMBUF_POOL_NAME,
   PortInfo,
-  Registry,
+  ServerStats,
 } from "./client_server_mp/shared.ts";
+import type clientLoop from "./client_server_mp/client_worker.ts";
 import type {
-  ClientLoopData,
   ClientLoopResult,
+  ClientOutput,
 } from "./client_server_mp/client_worker.ts";
 
 const PROG = "mp_client";
 /** `MBQ_CAPACITY`: packets buffered per port before a send. */
 const MBQ_CAPACITY = 32;
-
-const USAGE = `Usage: ${PROG} [EAL args] -- -n <client_id> [--json]
- -n CLIENT_ID: which of the server's clients this is (0 .. NUM_CLIENTS-1)
- --json: final counts as a JSON line`;
-
-/** Parses `-n CLIENT_ID [--json]`. */
-function parseAppArgs(args: string[]): { clientId: number; json: boolean } {
-  let id: string | undefined;
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a.startsWith("-n")) {
-      if (a.length > 2) id = a.slice(2);
-      else if (i + 1 < args.length) id = args[++i];
-      else throw new UsageError("-n needs a value");
-    } else if (a === "--json") json = true;
-    else throw new UsageError(`unknown option '${a}'`);
-  }
-  if (id === undefined) throw new UsageError("-n CLIENT_ID is missing");
-  const clientId = Number(id);
-  if (!/^\d+$/.test(id) || clientId >= MAX_CLIENTS) {
-    throw new UsageError(
-      `invalid client ID '${id}': expected 0..${MAX_CLIENTS - 1}`,
-    );
-  }
-  return { clientId, json };
-}
 
 /** Prints why the client cannot start, and cleans up. */
 function refuse(message: string): number {
@@ -84,37 +66,16 @@ function refuse(message: string): number {
   return 1;
 }
 
-/** Claims the client ID and lcores in the server's registry, if it has one. */
-function register(
-  registry: Registry | undefined,
-  clientId: number,
-  lcores: number[],
-): string | undefined {
-  if (registry === undefined) {
-    console.log(
-      `${PROG}: the server keeps no client registry (a C mp_server?): ` +
-        `client and lcore IDs are not checked against other clients`,
-    );
-    return undefined;
-  }
-  const n = registry.numClients;
-  if (clientId >= n) {
+/** Why the ring of `clientId` cannot be found, as helpful as we can. */
+function noRing(clientId: number, e: DpdkError): string {
+  const stats = ServerStats.lookup();
+  const n = stats?.numClients;
+  if (n !== undefined && n > 0 && clientId >= n) {
     return `client ID ${clientId} is out of range: the server runs ${n} ` +
       `client(s), IDs 0..${n - 1} (its -n)`;
   }
-  const lcore = registry.claimLcores(lcores);
-  if (lcore) {
-    return `lcore ${lcore.lcore} is already used by ` +
-      `${registry.describe(lcore.pid)} (pid ${lcore.pid}) in this group: ` +
-      `give each process its own lcore IDs, e.g. --lcores=${lcore.lcore + 1}@1`;
-  }
-  const holder = registry.claimClient(clientId);
-  if (holder) {
-    registry.releaseLcores(lcores);
-    return `client ID ${clientId} is already attached (pid ${holder.pid}): ` +
-      `each client needs its own ID (-n)`;
-  }
-  return undefined;
+  return `Cannot get RX ring - is server process running? (${e.message}; ` +
+    `a C server has rings for client IDs 0..NUM_CLIENTS-1 only)`;
 }
 
 async function main(): Promise<number> {
@@ -128,61 +89,73 @@ async function main(): Promise<number> {
   let clientId: number;
   let json: boolean;
   try {
-    ({ clientId, json } = parseAppArgs(eal.args));
+    ({ clientId, json } = parseClientArgs(eal.args));
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    return refuse(`${e.message}\n${USAGE}`);
+    return refuse(`${e.message}\n${CLIENT_USAGE}`);
   }
   if (Port.count() === 0) return refuse("No Ethernet ports - bye");
 
-  const registry = Registry.lookup();
-  const refused = register(registry, clientId, eal.lcores);
-  if (refused) return refuse(refused);
-  const release = () => {
-    registry?.releaseClient(clientId);
-    registry?.releaseLcores(eal.lcores);
-  };
-
   let ring: Ring;
-  let portInfo: PortInfo;
   try {
     ring = Ring.lookup(clientRingName(clientId));
-    Mempool.lookup(PKTMBUF_POOL_NAME);
-    portInfo = PortInfo.lookup();
   } catch (e) {
-    release();
     if (!(e instanceof DpdkError)) throw e;
+    return refuse(noRing(clientId, e));
+  }
+  const pool = PktmbufPool.lookup(PKTMBUF_POOL_NAME);
+  const portInfo = PortInfo.lookup();
+  if (ServerStats.lookup() === undefined) {
+    console.log(
+      `${PROG}: the server keeps no statistics of ours (a C mp_server?): ` +
+        `client IDs are checked among our clients only`,
+    );
+  }
+  const claims: ClaimTable = clientClaims();
+  const holder = claims.claim(clientId);
+  if (holder !== undefined) {
     return refuse(
-      `Cannot get RX ring - is server process running? (${e.message}; ` +
-        `a C server has rings for client IDs 0..NUM_CLIENTS-1 only)`,
+      `client ID ${clientId} is already attached (pid ${holder.pid}): ` +
+        `each client needs its own ID (-n)`,
     );
   }
 
-  // configure_output_ports: pair the ports in order, one buffer per port
-  const ports = portInfo.ports();
-  const pairs: [number, number][] = [];
-  for (let i = 0; i + 1 < ports.length; i += 2) {
-    pairs.push([ports[i], ports[i + 1]], [ports[i + 1], ports[i]]);
+  // configure_output_ports: pair the ports in order, one buffer per
+  // output port, sending on TX queue = client ID
+  const pairs = outputPairs(portInfo.ports());
+  const outputs = new Map<number, ClientOutput>();
+  for (const [, out] of pairs) {
+    const port = new Port(out);
+    outputs.set(out, {
+      txq: port.txQueue(clientId),
+      buffer: TxBuffer.create(MBQ_CAPACITY, port.socket),
+    });
   }
-  const outPorts = pairs.map(([, out]) => out);
-  const buffers = outPorts.map((p) =>
-    TxBuffer.create(MBQ_CAPACITY, new Port(p).socket)
-  );
+  const table = TxTable.create();
+  for (const [inPort, out] of pairs) {
+    const o = outputs.get(out)!;
+    table.route(inPort, o.txq, o.buffer);
+  }
+  const buffers = [...outputs.values()].map((o) => o.buffer);
 
   console.log("APP: Finished Process Init.");
   console.log(`\nClient process ${clientId} handling packets`);
   console.log("[Press Ctrl-C to quit ...]");
 
   let reason: "signal" | "server-gone" | undefined;
-  const data: ClientLoopData = {
-    clientId,
-    ring: ring.address,
-    pairs,
-    buffers: outPorts.map((p, i) => [p, buffers[i].address]),
-  };
-  const group: LcoreGroup = launchLcores(
+  const group = launchLcores<typeof clientLoop>(
     new URL("./client_server_mp/client_worker.ts", import.meta.url),
-    { lcores: [eal.mainLcore], data },
+    {
+      lcores: [eal.mainLcore],
+      data: {
+        clientId,
+        ring,
+        pool,
+        table,
+        outputs: [...outputs.values()],
+        portInfo: portInfo.zone,
+      },
+    },
   );
   const removeSignals = onShutdown((sig) => {
     reason ??= "signal";
@@ -222,9 +195,8 @@ async function main(): Promise<number> {
       `Client ${clientId} final: rx ${rx}, tx ${tx}, tx_drop ${txDrop}`,
     );
   }
-  release();
-  const serverGone = reason === "server-gone" || !primaryAlive();
-  if (serverGone) {
+  claims.release(clientId);
+  if (reason === "server-gone" || !primaryAlive()) {
     // nothing that needs the primary (freeing memory, EAL cleanup) now
     console.error(
       `${PROG} ${clientId}: the server has stopped: exiting. Restart the ` +
@@ -232,6 +204,7 @@ async function main(): Promise<number> {
     );
     return 1;
   }
+  table[Symbol.dispose]();
   for (const b of buffers) b[Symbol.dispose]();
   cleanupEal();
   return failed ? 1 : 0;

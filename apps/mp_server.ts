@@ -16,107 +16,70 @@
  * Beyond the C server: SIGINT/SIGTERM stop it cleanly with final
  * statistics (mbufs left in the rings of clients that are gone go back to
  * the pool); `--json` prints the statistics as JSON lines; `--wait-clients`
- * holds forwarding until all clients are attached; clients are registered
- * so a duplicate client ID or a shared lcore ID is refused.
+ * holds forwarding until all clients are attached; clients of ours claim
+ * their client ID in a claim table, so a duplicate ID is refused (lcore
+ * IDs are claimed by `initEal` in every process of ours).
  *
  * @module
  */
 
 import {
+  type ClaimTable,
   cleanupEal,
   DpdkError,
   freeMbufs,
   launchLcores,
   type LcoreGroup,
-  MAX_ETHPORTS,
   Mempool,
+  type PktmbufPool,
   type Port,
   ptrArray,
   Ring,
 } from "../mod.ts";
 import {
+  configurePortLikeSamples,
   onShutdown,
   openPorts,
-  pairPorts,
-  parsePortmask,
   startEal,
   UsageError,
 } from "./common.ts";
 import {
+  parseServerArgs,
+  SERVER_USAGE,
+  type ServerOptions,
+} from "./client_server_mp/args.ts";
+import {
+  clientClaims,
   clientRingName,
-  MAX_CLIENTS,
   PKTMBUF_POOL_NAME,
   PortInfo,
-  Registry,
+  ServerStats,
 } from "./client_server_mp/shared.ts";
-import type { ServerLoopData } from "./client_server_mp/server_worker.ts";
-import { screen, type Snapshot, snapshot } from "./client_server_mp/stats.ts";
+import type serverLoop from "./client_server_mp/server_worker.ts";
+import {
+  finalLines,
+  type FinalNotes,
+  screen,
+  type Snapshot,
+  snapshot,
+} from "./client_server_mp/stats.ts";
 
 const PROG = "mp_server";
 const MBUF_CACHE_SIZE = 512;
 const RX_DESC_DEFAULT = 1024;
 const TX_DESC_DEFAULT = 1024;
 const CLIENT_QUEUE_RINGSIZE = 128;
-
-/** The application's options (after `--`). */
-interface Options {
-  ports: number[];
-  numClients: number;
-  /** Show the statistics screen even with a single lcore. */
-  stats: boolean;
-  /** Statistics as JSON lines instead of the screen. */
-  json: boolean;
-  /** Forward only once every client is attached. */
-  waitClients: boolean;
-}
-
-const USAGE = `${PROG} [EAL options] -- -p PORTMASK -n NUM_CLIENTS [options]
- -p PORTMASK: hexadecimal bitmask of ports to use
- -n NUM_CLIENTS: number of client processes to use (1..${MAX_CLIENTS})
- --stats: show statistics every second (default: when given 2+ lcores)
- --json: statistics as JSON lines, every second and at exit
- --wait-clients: forward only once all NUM_CLIENTS clients are attached`;
-
-/** Parses `-p PORTMASK -n NUM_CLIENTS` and our long options. */
-function parseAppArgs(args: string[]): Options {
-  let mask: string | undefined;
-  let clients: string | undefined;
-  const opts = { stats: false, json: false, waitClients: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => {
-      if (a.length > 2) return a.slice(2); // -p3
-      if (i + 1 >= args.length) throw new UsageError(`${a} needs a value`);
-      return args[++i];
-    };
-    if (a.startsWith("-p")) mask = value();
-    else if (a.startsWith("-n")) clients = value();
-    else if (a === "--stats") opts.stats = true;
-    else if (a === "--json") opts.json = true;
-    else if (a === "--wait-clients") opts.waitClients = true;
-    else throw new UsageError(`unknown option '${a}'`);
-  }
-  const ports = parsePortmask(mask);
-  if (clients === undefined) throw new UsageError("-n NUM_CLIENTS is missing");
-  const numClients = Number(clients);
-  if (
-    !/^\d+$/.test(clients) || numClients < 1 || numClients > MAX_CLIENTS
-  ) {
-    throw new UsageError(
-      `invalid number of clients '${clients}': expected 1..${MAX_CLIENTS} ` +
-        `(MAX_CLIENTS of the shared port info)`,
-    );
-  }
-  pairPorts(ports); // an even number of ports
-  return { ports, numClients, ...opts };
-}
+/** The burst in which rings of departed clients are drained at exit. */
+const DRAIN_BURST = 32;
 
 /** `init_port`: 1 RX queue, one TX queue per client, started. */
-function initPort(port: Port, numClients: number, pool: Mempool): void {
+function initPort(port: Port, numClients: number, pool: PktmbufPool): void {
   const out = Deno.stdout;
   out.writeSync(new TextEncoder().encode(`Port ${port.id} init ... `));
-  port.configure({ rxQueues: 1, txQueues: numClients });
+  // as the C server: no RSS, no offloads (so no fallback is ever taken)
+  configurePortLikeSamples(port, { rxQueues: 1, txQueues: numClients });
   const desc = port.adjustDescriptors(RX_DESC_DEFAULT, TX_DESC_DEFAULT);
+  // the device's default RX configuration, as the C server (rxconf NULL)
   port.setupRxQueue(0, desc.rx, pool);
   for (let q = 0; q < numClients; q++) port.setupTxQueue(q, desc.tx);
   port.promiscuous();
@@ -130,7 +93,7 @@ async function checkLinks(ports: Port[]): Promise<void> {
   Deno.stdout.writeSync(enc.encode("\nChecking link status"));
   for (let i = 0; i < 90 && !ports.every((p) => p.link().up); i++) {
     Deno.stdout.writeSync(enc.encode("."));
-    await new Promise((r) => setTimeout(r, 100));
+    await pause(100);
   }
   console.log("done");
   for (const p of ports) {
@@ -150,53 +113,88 @@ function pause(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Client IDs below `numClients` held by a running client of ours. */
+function attached(claims: ClaimTable, numClients: number): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < numClients; c++) {
+    if (claims.holder(c) !== undefined) out.push(c);
+  }
+  return out;
+}
+
 /**
  * Frees the mbufs waiting in the rings of clients that are not running,
- * so they go back to the pool. A ring whose client is registered as live
- * is left to it; a ring that still drains (a C client, which does not
- * register) is left too.
+ * so they go back to the pool. A ring whose client holds its ID is left to
+ * it; a ring that still drains (a C client, which claims no ID) is left
+ * too.
  */
-async function drainRings(rings: Ring[], registry: Registry): Promise<void> {
-  const idle = rings.map((r, c) => registry.clientPid(c) === 0 ? r.count() : 0);
+async function drainRings(
+  rings: Ring[],
+  claims: ClaimTable,
+  stats: ServerStats,
+): Promise<void> {
+  const idle = rings.map((r, c) =>
+    claims.holder(c) === undefined ? r.count() : 0
+  );
   if (idle.every((n) => n === 0)) return;
   await pause(200);
-  const objs = ptrArray(32);
+  const objs = ptrArray(DRAIN_BURST);
   rings.forEach((r, c) => {
     if (idle[c] === 0 || r.count() !== idle[c]) return;
-    for (let n; (n = r.dequeueBurst(objs, 32)) > 0;) {
+    for (let n; (n = r.dequeueBurst(objs, DRAIN_BURST)) > 0;) {
       freeMbufs(objs, n);
-      registry.freed.add(c, n);
+      stats.freed.add(c, n);
     }
   });
+}
+
+/** Waits until every client is attached (`--wait-clients`), or stopping. */
+async function waitClients(
+  claims: ClaimTable,
+  numClients: number,
+  stopping: () => boolean,
+): Promise<void> {
+  console.log(`Waiting for ${numClients} client(s) to attach ...`);
+  let last = -1;
+  while (!stopping()) {
+    const k = attached(claims, numClients).length;
+    if (k !== last) console.log(`${k}/${numClients} clients attached`);
+    last = k;
+    if (k === numClients) return;
+    await pause(50);
+  }
+}
+
+/** Prints why, cleans EAL up; returns the exit status. */
+function refuse(message: string): number {
+  console.error(`${PROG}: ${message}`);
+  cleanupEal();
+  return 1;
 }
 
 async function main(): Promise<number> {
   const eal = startEal(Deno.args, PROG);
   if (eal.processType !== "primary") {
-    console.error(
-      `${PROG}: must run as the primary process: drop --proc-type=secondary ` +
-        `(clients are the secondaries)`,
+    return refuse(
+      "must run as the primary process: drop --proc-type=secondary " +
+        "(clients are the secondaries)",
     );
-    cleanupEal();
-    return 1;
   }
-  let opts: Options;
+  let opts: ServerOptions;
   let ports: Port[];
   try {
-    opts = parseAppArgs(eal.args);
+    opts = parseServerArgs(eal.args);
     ports = openPorts(opts.ports);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    console.error(`${PROG}: ${e.message}\n${USAGE}`);
-    cleanupEal();
-    return 1;
+    return refuse(`${e.message}\n${SERVER_USAGE}`);
   }
   const { numClients } = opts;
 
   const portInfo = PortInfo.reserve();
   portInfo.setPorts(opts.ports);
-  const registry = Registry.create(numClients);
-  registry.claimLcores(eal.lcores);
+  const stats = ServerStats.create(numClients);
+  const claims = clientClaims();
 
   // init_mbuf_pools
   const numMbufs = RX_DESC_DEFAULT * ports.length +
@@ -231,21 +229,11 @@ async function main(): Promise<number> {
     group?.stop();
   });
 
-  if (opts.waitClients) {
-    console.log(`Waiting for ${numClients} client(s) to attach ...`);
-    let last = -1;
-    while (!stopping) {
-      const k = registry.attached().length;
-      if (k !== last) console.log(`${k}/${numClients} clients attached`);
-      last = k;
-      if (k === numClients) break;
-      await pause(50);
-    }
-  }
+  if (opts.waitClients) await waitClients(claims, numClients, () => stopping);
 
   const macs = ports.map((p) => p.mac());
   const take = (): Snapshot =>
-    snapshot(ports, macs, numClients, portInfo, registry);
+    snapshot(opts.ports, macs, numClients, portInfo, stats, claims);
   const t0 = performance.now();
   const json = (type: string, extra: Record<string, unknown> = {}) =>
     JSON.stringify({
@@ -263,13 +251,18 @@ async function main(): Promise<number> {
   }
 
   if (!stopping) {
-    const data: ServerLoopData = {
-      ports: opts.ports,
-      rings: rings.map((r) => r.address),
-    };
-    group = launchLcores(
+    group = launchLcores<typeof serverLoop>(
       new URL("./client_server_mp/server_worker.ts", import.meta.url),
-      { lcores: [eal.mainLcore], data },
+      {
+        lcores: [eal.mainLcore],
+        data: {
+          rxqs: ports.map((p) => p.rxQueue(0)),
+          rings,
+          pool,
+          portInfo: portInfo.zone,
+          stats: stats.zone,
+        },
+      },
     );
     if (stopping) group.stop();
     try {
@@ -283,28 +276,24 @@ async function main(): Promise<number> {
 
   // clients stopped by the same Ctrl-C (one process group) are finishing:
   // give them a moment, so the final counts include their last packets
-  for (let i = 0; i < 25 && registry.attached().length > 0; i++) {
+  for (let i = 0; i < 25 && attached(claims, numClients).length > 0; i++) {
     await pause(20);
   }
-  await drainRings(rings, registry);
-  const left = rings.map((r) => r.count());
+  await drainRings(rings, claims, stats);
+  const notes: FinalNotes = {
+    left: rings.map((r) => r.count()),
+    freed: rings.map((_, c) => stats.freed.get(c)),
+    mbufs: { size: pool.size, in_use: pool.inUseCount() },
+  };
   const ethdev = ports.map((p) => {
     const s = p.stats();
     return { port: p.id, ipackets: s.ipackets, opackets: s.opackets };
   });
-  const mbufs = { size: pool.size, in_use: pool.inUseCount() };
-  const freed = rings.map((_, c) => registry.freed.get(c));
   if (opts.json) {
-    console.log(json("final", { ethdev, left, freed, mbufs }));
+    console.log(json("final", { ethdev, ...notes }));
   } else {
     console.log(`\nFinal statistics\n${screen(take(), false)}`);
-    console.log(
-      `Mbufs in client rings: ${
-        left.reduce((a, b) => a + b, 0)
-      } left for running clients, ` +
-        `${freed.reduce((a, b) => a + b, 0)} freed at exit`,
-    );
-    console.log(`Mbufs in use: ${mbufs.in_use} of ${mbufs.size}`);
+    console.log(finalLines(notes));
   }
   for (const p of ports) {
     try {
@@ -313,13 +302,11 @@ async function main(): Promise<number> {
       console.error(`${PROG}: ${(e as Error).message}`);
     }
   }
-  registry.releaseLcores(eal.lcores);
   cleanupEal();
   return 0;
 }
 
 if (import.meta.main) {
-  if (MAX_ETHPORTS !== 32) throw new Error("port_info layout needs 32 ports");
   try {
     Deno.exit(await main());
   } catch (e) {

@@ -27,6 +27,9 @@
  *   panics on an empty pool).
  * - SIGINT/SIGTERM stop the process cleanly. A secondary whose primary
  *   dies says so and exits (status 1) within a second.
+ * - A process given an lcore ID that a running process of its group holds
+ *   is refused (exit 1), naming that process: C starts it, and the two
+ *   then corrupt the pool's per-lcore cache (lost and duplicated messages).
  * - Two extra commands for scripts and tests, not in `help`:
  *   `sendn <count> [prefix]` sends `<prefix>0` ... `<prefix><count-1>`,
  *   waiting for room in the ring instead of discarding, then prints
@@ -49,7 +52,7 @@ import {
   workerLcores,
 } from "../mod.ts";
 import { onShutdown, startEal, watchPrimary } from "./common.ts";
-import type { RecvData } from "./simple_mp_worker.ts";
+import type lcoreRecv from "./simple_mp_worker.ts";
 
 /** Name of the message pool (the C original's names throughout). */
 export const MSG_POOL = "MSG_POOL";
@@ -336,13 +339,9 @@ async function main(): Promise<void> {
   out("APP: Finished Process Init.\n");
 
   // lcore_recv on every worker lcore, as RTE_LCORE_FOREACH_WORKER in C
-  const data: RecvData = {
-    ring: objects.recvRing.address,
-    pool: objects.pool.address,
-  };
-  const group: LcoreGroup = launchLcores(
+  const group: LcoreGroup = launchLcores<typeof lcoreRecv>(
     new URL("./simple_mp_worker.ts", import.meta.url),
-    { data },
+    { data: { ring: objects.recvRing, pool: objects.pool } },
   );
   const sender = new Sender(objects);
 

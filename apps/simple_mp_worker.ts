@@ -12,14 +12,21 @@
  * @module
  */
 
-import { type LcoreContext, Mempool, ptrArray, Ring } from "../mod.ts";
+import {
+  defineLcore,
+  type LcoreContext,
+  type LcoreMain,
+  type Mempool,
+  ptrArray,
+  type Ring,
+} from "../mod.ts";
 
 /** What the main thread hands to each receive lcore. */
 export interface RecvData {
-  /** Address of the ring to receive from (`Ring.address`). */
-  ring: bigint;
-  /** Address of the message pool (`Mempool.address`). */
-  pool: bigint;
+  /** The ring to receive from (`SEC_2_PRI` in the primary). */
+  ring: Ring;
+  /** The message pool the messages go back to. */
+  pool: Mempool;
 }
 
 /** Messages taken from the ring per FFI crossing. */
@@ -69,9 +76,10 @@ class LineWriter {
  * The receive loop. Returns the number of messages received once the
  * group is stopped.
  */
-export default function lcoreRecv(ctx: LcoreContext<RecvData>): number {
-  const ring = Ring.fromAddress(ctx.data.ring);
-  const pool = Mempool.fromAddress(ctx.data.pool);
+const lcoreRecv: LcoreMain<RecvData, number> = defineLcore((
+  ctx: LcoreContext<RecvData>,
+): number => {
+  const { ring, pool } = ctx.data;
   const view = pool.view();
   const eltSize = pool.eltSize;
   const objs = ptrArray(BURST);
@@ -102,4 +110,5 @@ export default function lcoreRecv(ctx: LcoreContext<RecvData>): number {
     out.flush();
   }
   return received;
-}
+});
+export default lcoreRecv;

@@ -4,51 +4,57 @@
  * Several identical processes forward packets between port pairs
  * (0 <-> 1, 2 <-> 3, ...). The first process (the primary) creates the
  * mbuf pool and configures every port of the mask with N RX and N TX
- * queues, RSS on IP; each process then polls RX queue `proc-id` of every
- * port and sends on TX queue `proc-id` of the paired port.
+ * queues, RSS on IP (with the C sample's fallbacks, see
+ * `configurePortLikeSamples` in common.ts); each process then polls RX
+ * queue `proc-id` of every port and sends on TX queue `proc-id` of the
+ * paired port.
  *
  * ```
  * deno run -A apps/symmetric_mp.ts <EAL args> -- -p PORTMASK --num-procs N --proc-id I
  * ```
  *
- * Beyond the C version, the TypeScript processes of a group share a record
- * (memzone `smp_ts_group`): N and the port mask set by the primary, and for
- * each proc-id the process running it and its lcore IDs. A process with
- * another N or mask, a proc-id out of range or already running, or an lcore
- * ID another process uses, is refused with a message saying what differs.
- * A group whose primary is the C original has no record: the checks that
- * need it are skipped (and said so).
+ * Beyond the C version:
+ * - A TypeScript primary leaves a record (memzone `smp_ts_group`) of N and
+ *   the port mask; a secondary with another N or mask is refused, saying
+ *   what differs. With a C primary there is no record: those checks are
+ *   skipped (and said so), but N is still checked against the RX queues
+ *   the primary configured.
+ * - Each process claims its proc-id in a claim table (`smp_ts_proc_ids`,
+ *   the library's `ClaimTable`): a proc-id already running is refused,
+ *   naming its process; one whose process died may start again.
+ * - Lcore IDs are claimed by `initEal` for every process: one given an
+ *   lcore ID another process of the group holds is refused, naming it.
  *
  * @module
  */
 
-import { parseArgs } from "@std/cli/parse-args";
 import {
+  ClaimTable,
   cleanupEal,
   DpdkError,
   launchLcores,
   type LcoreGroup,
-  MAX_ETHPORTS,
   Mempool,
   Memzone,
+  PktmbufPool,
   Port,
-  processAlive,
-  processStartTime,
   type ProcessType,
-  RSS_IP,
+  RTE,
 } from "../mod.ts";
 import {
+  configurePortLikeSamples,
   onShutdown,
   openPorts,
   pairPorts,
   parsePortmask,
   portmaskOf,
+  shorten,
   startEal,
   UsageError,
   watchPrimary,
 } from "./common.ts";
+import type lcoreMain from "./symmetric_mp_worker.ts";
 import {
-  type SmpLcoreData,
   STAT_DROP,
   STAT_RX,
   STAT_TX,
@@ -66,11 +72,14 @@ const POOL_NAME = "SMP_MBUF_POOL";
 // ---------------------------------------------------------------- arguments
 
 /** The application's options (after `--`). */
-interface SmpOptions {
+export interface SmpOptions {
+  /** Port IDs of the mask, ascending. */
   ports: number[];
+  /** The port mask, as a number. */
   mask: number;
   /** undefined: not given (allowed in a secondary, as in C). */
   numProcs: number | undefined;
+  /** This process's proc-id: its queue on every port. */
   procId: number;
 }
 
@@ -90,48 +99,103 @@ function parseCount(name: string, text: string | undefined): number {
   if (text === undefined || !/^\d+$/.test(text)) {
     throw new UsageError(`Invalid or missing ${name} parameter`);
   }
+  if (!Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`--${name} ${shorten(text)} is too large`);
+  }
   return Number(text);
 }
 
-/** Parses `-p PORTMASK --num-procs N --proc-id I` as the C version does. */
-function parseAppArgs(args: string[], type: ProcessType): SmpOptions {
+/** The options C's getopt_long accepts: `-p`, `--num-procs`, `--proc-id`. */
+const OPTIONS: Record<string, "p" | "num-procs" | "proc-id"> = {
+  "-p": "p",
+  "--num-procs": "num-procs",
+  "--proc-id": "proc-id",
+};
+
+/**
+ * Splits the arguments as getopt_long does for these three options: a
+ * value is the next argument (even an empty or dash-led one), or joined
+ * (`-p3`, `--proc-id=1`). Throws UsageError for anything else.
+ */
+function getOptions(
+  args: string[],
+): Partial<Record<"p" | "num-procs" | "proc-id", string>> {
+  const out: Partial<Record<"p" | "num-procs" | "proc-id", string>> = {};
   const unknown: string[] = [];
-  const a = parseArgs(args, {
-    string: ["p", "num-procs", "proc-id"],
-    unknown: (arg: string) => {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const key = eq >= 0 ? arg.slice(0, eq) : arg.startsWith("-p") ? "-p" : arg;
+    const name = Object.hasOwn(OPTIONS, key) ? OPTIONS[key] : undefined;
+    if (name === undefined) {
       unknown.push(arg);
-      return false;
-    },
-  });
-  if (unknown.length > 0 || a._.length > 0) {
+      continue;
+    }
+    const joined = eq >= 0 ? arg.slice(eq + 1) : arg.slice(key.length);
+    if (joined !== "" || eq >= 0) out[name] = joined;
+    else if (i + 1 < args.length) out[name] = args[++i];
+  }
+  if (unknown.length > 0) {
     throw new UsageError(
       `Cannot parse all command-line arguments: ${
-        [...unknown, ...a._].join(" ")
+        shorten(unknown.join(" "), 80)
       }`,
     );
   }
+  return out;
+}
+
+/**
+ * Parses `-p PORTMASK --num-procs N --proc-id I` as the C version does
+ * (`--num-procs` may be left out in a secondary). Pure: the limits are
+ * parameters, read from the shim only when not given.
+ *
+ * @param args the application's arguments (after `--`)
+ * @param type the process type (a primary needs `--num-procs`)
+ * @param maxProcs most processes in a group: one per lcore ID
+ *   (`RTE_MAX_LCORE`), as each needs its own
+ * @param maxPorts port IDs allowed in the mask (`RTE_MAX_ETHPORTS`)
+ * @throws UsageError saying what is wrong
+ */
+export function parseAppArgs(
+  args: string[],
+  type: ProcessType,
+  maxProcs: number = RTE.RTE_MAX_LCORE,
+  maxPorts: number = RTE.RTE_MAX_ETHPORTS,
+): SmpOptions {
+  const a = getOptions(args);
   const procId = parseCount("proc-id", a["proc-id"]);
   let numProcs: number | undefined;
   if (a["num-procs"] !== undefined || type === "primary") {
     numProcs = parseCount("num-procs", a["num-procs"]);
     if (numProcs === 0) throw new UsageError("--num-procs must be at least 1");
-    if (numProcs > MAX_PROCS) {
+    if (numProcs > maxProcs) {
       throw new UsageError(
-        `--num-procs ${numProcs} is above ${MAX_PROCS}, the number of lcore ` +
-          `IDs (each process needs its own)`,
+        `--num-procs ${
+          shorten(String(a["num-procs"]))
+        } is above ${maxProcs}, ` +
+          `the number of lcore IDs (each process needs its own)`,
       );
     }
     checkProcId(procId, numProcs, "");
   }
-  const ports = parsePortmask(a.p);
+  const ports = parsePortmask(a.p, maxPorts);
   return { ports, mask: portmaskOf(ports), numProcs, procId };
 }
 
-function checkProcId(procId: number, numProcs: number, whose: string): void {
+/**
+ * Throws UsageError unless `procId` is below `numProcs` (`whose` names
+ * where N comes from, e.g. "the group's ").
+ */
+export function checkProcId(
+  procId: number,
+  numProcs: number,
+  whose = "",
+): void {
   if (procId >= numProcs) {
     throw new UsageError(
-      `--proc-id ${procId} is out of range: ${whose}--num-procs is ` +
-        `${numProcs}, so proc-id must be below ${numProcs}`,
+      `--proc-id ${procId} is out of range: ${whose}` +
+        `--num-procs is ${numProcs}, so proc-id must be below ${numProcs}`,
     );
   }
 }
@@ -140,57 +204,41 @@ const hex = (mask: number) => "0x" + mask.toString(16);
 
 // ------------------------------------------------------------ group record
 
-/** Most processes a group can record: one per lcore ID (RTE_MAX_LCORE). */
-const MAX_PROCS = 128;
-/** Name of the record: nothing of the C original's is named so. */
+/** Name of the group record: nothing of the C original's is named so. */
 const GROUP_ZONE = "smp_ts_group";
-const MAGIC = 0x534d5031; // "SMP1"
-// header words
-const H_MAGIC = 0;
-const H_LOCK = 1; // pid of the process holding the lock, 0 when free
-const H_READY = 2; // 1 once the primary has configured the ports
-const H_NUM_PROCS = 3;
-const H_MASK = 4;
-const HEADER_WORDS = 8;
-// slot words, one slot per proc-id
-const S_PID = 0;
-const S_START_LO = 1; // the process's start time, to tell a reused pid
-const S_START_HI = 2;
-const S_LCORES = 3; // 4 words: bitmask of the process's lcore IDs
-const SLOT_WORDS = 8;
+/** Name of the proc-id claim table. */
+export const PROC_CLAIMS = "smp_ts_proc_ids";
+/** Marks a complete record (the app's own value, not DPDK's). */
+const MAGIC = 0x534d5032; // "SMP2"
+// u32 words of the record
+const W_MAGIC = 0;
+const W_READY = 1; // 1 once the primary has configured the ports
+const W_NUM_PROCS = 2;
+const W_MASK_LO = 3;
+const W_MASK_HI = 4;
+const WORDS = 5;
 
 /**
- * The group's shared record (see the module docs). Words are 32-bit;
- * the lock word is taken with an atomic compare-and-swap, and a lock or
- * slot left by a process that died is recognised by its pid and start
- * time (`processStartTime`, which reads /proc through the shim, so the app
- * needs no file permission).
+ * What a TypeScript primary tells its secondaries: N, the port mask, and
+ * whether the ports are configured. A memzone of u32 words; the magic is
+ * written last, so a reader sees a complete record or none.
  */
 class GroupRecord {
-  readonly #zone: Memzone;
-  readonly #w: Int32Array<ArrayBuffer>;
-  readonly #me = Deno.pid;
-  readonly #myStart = processStartTime(Deno.pid);
+  readonly #w: Uint32Array<ArrayBuffer>;
 
   private constructor(zone: Memzone) {
-    this.#zone = zone;
-    this.#w = new Int32Array(
-      zone.buffer,
-      0,
-      HEADER_WORDS + MAX_PROCS * SLOT_WORDS,
-    );
+    this.#w = new Uint32Array(zone.buffer, 0, WORDS);
   }
 
   /** Creates the record (primary), with N and the mask, not ready yet. */
   static create(numProcs: number, mask: number): GroupRecord {
-    const zone = Memzone.reserve(
-      GROUP_ZONE,
-      4 * (HEADER_WORDS + MAX_PROCS * SLOT_WORDS),
+    const rec = new GroupRecord(
+      Memzone.reserve(GROUP_ZONE, WORDS * Uint32Array.BYTES_PER_ELEMENT),
     );
-    const rec = new GroupRecord(zone);
-    rec.#w[H_NUM_PROCS] = numProcs;
-    rec.#w[H_MASK] = mask | 0;
-    Atomics.store(rec.#w, H_MAGIC, MAGIC);
+    rec.#w[W_NUM_PROCS] = numProcs;
+    rec.#w[W_MASK_LO] = mask % 2 ** 32;
+    rec.#w[W_MASK_HI] = Math.floor(mask / 2 ** 32);
+    Atomics.store(rec.#w, W_MAGIC, MAGIC);
     return rec;
   }
 
@@ -199,143 +247,67 @@ class GroupRecord {
     let zone: Memzone;
     try {
       zone = Memzone.lookup(GROUP_ZONE);
-    } catch {
-      return undefined;
+    } catch (e) {
+      if (e instanceof DpdkError) return undefined;
+      throw e;
     }
     const rec = new GroupRecord(zone);
-    return Atomics.load(rec.#w, H_MAGIC) === MAGIC ? rec : undefined;
+    return Atomics.load(rec.#w, W_MAGIC) === MAGIC ? rec : undefined;
   }
 
+  /** N, as the primary was given it. */
   get numProcs(): number {
-    return this.#w[H_NUM_PROCS];
+    return this.#w[W_NUM_PROCS];
   }
 
+  /** The primary's port mask. */
   get mask(): number {
-    return this.#w[H_MASK] >>> 0;
+    return this.#w[W_MASK_HI] * 2 ** 32 + this.#w[W_MASK_LO];
   }
 
   /** Marks the ports configured: secondaries may go on. */
   markReady(): void {
-    Atomics.store(this.#w, H_READY, 1);
+    Atomics.store(this.#w, W_READY, 1);
   }
 
   /** Waits (up to `timeoutMs`) for the primary to configure the ports. */
   async waitReady(timeoutMs = 10_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (Atomics.load(this.#w, H_READY) !== 1) {
+    while (Atomics.load(this.#w, W_READY) !== 1) {
       if (Date.now() > deadline) return false;
       await new Promise((r) => setTimeout(r, 10));
     }
     return true;
-  }
-
-  #slot(procId: number): number {
-    return HEADER_WORDS + procId * SLOT_WORDS;
-  }
-
-  /** The pid running `procId`, or 0 when its slot is free or stale. */
-  #runner(procId: number): number {
-    const s = this.#slot(procId);
-    const pid = this.#w[s + S_PID];
-    if (pid === 0 || pid === this.#me) return 0;
-    const start = (this.#w[s + S_START_HI] >>> 0) * 2 ** 32 +
-      (this.#w[s + S_START_LO] >>> 0);
-    return processAlive(pid, start) ? pid : 0;
-  }
-
-  #lock(): void {
-    const deadline = Date.now() + 2000;
-    const lockAt = 4 * H_LOCK;
-    for (;;) {
-      const holder = this.#zone.compareExchangeU32(lockAt, 0, this.#me);
-      if (holder === 0) return;
-      // a holder that died keeps the lock: take it over
-      if (
-        !processAlive(holder) &&
-        this.#zone.compareExchangeU32(lockAt, holder, this.#me) === holder
-      ) return;
-      if (Date.now() > deadline) {
-        throw new Error(`the group record is locked by pid ${holder}`);
-      }
-    }
-  }
-
-  #unlock(): void {
-    this.#zone.compareExchangeU32(4 * H_LOCK, this.#me, 0);
-  }
-
-  /**
-   * Records this process as `procId` on `lcores`; returns why it is
-   * refused instead (proc-id running, lcore ID in use), or undefined.
-   */
-  claim(procId: number, lcores: number[]): string | undefined {
-    this.#lock();
-    try {
-      const pid = this.#runner(procId);
-      if (pid !== 0) {
-        return `proc-id ${procId} is already running (pid ${pid})`;
-      }
-      for (let other = 0; other < MAX_PROCS; other++) {
-        if (other === procId || this.#runner(other) === 0) continue;
-        const s = this.#slot(other) + S_LCORES;
-        const shared = lcores.filter((l) =>
-          (this.#w[s + (l >> 5)] >>> (l & 31)) & 1
-        );
-        if (shared.length > 0) {
-          return `lcore ID ${shared.join(",")} is already used by proc-id ` +
-            `${other} (pid ${this.#w[this.#slot(other) + S_PID]}): give ` +
-            `each process of the group its own lcore IDs (e.g. --lcores=ID@CPU)`;
-        }
-      }
-      const s = this.#slot(procId);
-      this.#w[s + S_START_LO] = this.#myStart % 2 ** 32;
-      this.#w[s + S_START_HI] = Math.floor(this.#myStart / 2 ** 32);
-      for (let i = 0; i < 4; i++) this.#w[s + S_LCORES + i] = 0;
-      for (const l of lcores) this.#w[s + S_LCORES + (l >> 5)] |= 1 << (l & 31);
-      Atomics.store(this.#w, s + S_PID, this.#me);
-      return undefined;
-    } finally {
-      this.#unlock();
-    }
-  }
-
-  /** Frees `procId`'s slot if this process holds it. */
-  release(procId: number): void {
-    this.#lock();
-    try {
-      const s = this.#slot(procId);
-      if (this.#w[s + S_PID] === this.#me) Atomics.store(this.#w, s + S_PID, 0);
-    } finally {
-      this.#unlock();
-    }
   }
 }
 
 // --------------------------------------------------------------- the ports
 
 /** Configures and starts a port as `smp_port_init` does (primary only). */
-function smpPortInit(port: Port, pool: Mempool, numQueues: number): void {
+function smpPortInit(port: Port, pool: PktmbufPool, numQueues: number): void {
   Deno.stdout.writeSync(
     new TextEncoder().encode(`# Initialising port ${port.id}... `),
   );
-  const res = port.configure({
+  configurePortLikeSamples(port, {
     rxQueues: numQueues,
     txQueues: numQueues,
-    rssHf: RSS_IP,
+    rssHf: RTE.RTE_ETH_RSS_IP,
     rxChecksum: true,
     fastFree: true,
   });
-  for (const note of res.notes) console.log(note);
   const { rx, tx } = port.adjustDescriptors(RX_RING_SIZE, TX_RING_SIZE);
-  for (let q = 0; q < numQueues; q++) port.setupRxQueue(q, rx, pool);
+  for (let q = 0; q < numQueues; q++) {
+    port.setupRxQueue(q, rx, pool, { dropWhenFull: true }); // C: rx_drop_en
+  }
   for (let q = 0; q < numQueues; q++) port.setupTxQueue(q, tx);
   port.promiscuous();
   port.start();
 }
 
-function speedText(mbps: number): string {
+/** A link speed in Mbps as the C sample prints it. */
+export function speedText(mbps: number): string {
   if (mbps === 0) return "None";
-  if (mbps === 0xffffffff) return "Unknown";
+  if (mbps === 0xffffffff) return "Unknown"; // RTE_ETH_SPEED_NUM_UNKNOWN
   return mbps >= 1000 ? `${mbps / 1000} Gbps` : `${mbps} Mbps`;
 }
 
@@ -390,12 +362,17 @@ function checkPortsConfigured(
   return n!;
 }
 
-/** Splits the port pairs among the lcores, as `assign_ports_to_cores`. */
-function assignPortsToCores(
+/**
+ * Splits the port pairs among the lcores, as `assign_ports_to_cores` in
+ * C: each lcore gets `pairs / lcores` pairs, the first `pairs % lcores`
+ * one more. Returns, per lcore ID, the index of its first port in the
+ * port list and how many ports it has (0: nothing to do).
+ */
+export function assignPortsToCores(
   lcores: number[],
   numPorts: number,
 ): Map<number, { start: number; count: number }> {
-  const pairs = numPorts / 2;
+  const pairs = Math.floor(numPorts / 2);
   const perLcore = Math.floor(pairs / lcores.length);
   let extra = pairs % lcores.length;
   let assigned = 0;
@@ -412,6 +389,35 @@ function assignPortsToCores(
   return out;
 }
 
+/**
+ * The forwarding paths of `ports` (in pairs: ports[i] forwards to
+ * ports[i ^ 1]): from RX queue `queue` of each to TX queue `queue` of its
+ * partner, as port IDs.
+ */
+export function forwardingPaths(
+  ports: number[],
+  queue: number,
+): { rxPort: number; txPort: number; queue: number }[] {
+  return ports.map((p, i) => ({ rxPort: p, txPort: ports[i ^ 1], queue }));
+}
+
+/**
+ * The exit report of C's `print_stats`: `Port P: RX - r, TX - t, Drop - d`
+ * for each port, from the counts the lcores kept (`STATS_STRIDE` slots per
+ * port ID).
+ */
+export function formatPortStats(
+  ports: number[],
+  stats: Float64Array,
+): string {
+  return ports.map((p) => {
+    const i = p * STATS_STRIDE;
+    return `Port ${p}: RX - ${stats[i + STAT_RX]}, TX - ${
+      stats[i + STAT_TX]
+    }, Drop - ${stats[i + STAT_DROP]}`;
+  }).join("\n");
+}
+
 // -------------------------------------------------------------------- main
 
 function fail(message: string): never {
@@ -425,17 +431,14 @@ const run: {
   ports: number[];
   procId: number;
   primary: boolean;
-  stats: Float64Array<SharedArrayBuffer>;
-  record?: GroupRecord;
+  stats?: Float64Array<SharedArrayBuffer>;
+  procClaims?: ClaimTable;
   group?: LcoreGroup;
   stopWatching?: () => void;
 } = {
   ports: [],
   procId: -1,
   primary: false,
-  stats: new Float64Array(
-    new SharedArrayBuffer(8 * STATS_STRIDE * MAX_ETHPORTS),
-  ),
 };
 
 /** SIGINT/SIGTERM: stop the lcores, print this process's counts, exit. */
@@ -443,20 +446,29 @@ async function printStatsAndExit(signum: number): Promise<never> {
   run.stopWatching?.();
   await run.group?.stopAndJoin().catch(() => {}); // errors: see main()
   console.log(`\nExiting on signal ${signum}\n`);
-  const st = run.stats;
-  for (const p of run.ports) {
-    const i = p * STATS_STRIDE;
-    console.log(
-      `Port ${p}: RX - ${st[i + STAT_RX]}, TX - ${st[i + STAT_TX]}, ` +
-        `Drop - ${st[i + STAT_DROP]}`,
-    );
-  }
-  run.record?.release(run.procId);
+  if (run.stats) console.log(formatPortStats(run.ports, run.stats));
+  run.procClaims?.release(run.procId);
   // Not in the primary: DPDK 22.11's rte_eal_cleanup() removes the
   // virtual devices, which releases the ports under the secondaries
-  // still forwarding (and C's symmetric_mp exits without it too).
+  // still forwarding (and C's symmetric_mp exits without it too). Its
+  // claims (lcore IDs, proc-id) are taken over once it has exited.
   if (!run.primary) cleanupEal();
   Deno.exit(0);
+}
+
+/**
+ * Claims `procId` in the group's proc-id table (one slot per possible
+ * process). Throws UsageError naming the process that runs it.
+ */
+function claimProcId(procId: number): ClaimTable {
+  const table = ClaimTable.open(PROC_CLAIMS, RTE.RTE_MAX_LCORE);
+  const holder = table.claim(procId);
+  if (holder !== undefined) {
+    throw new UsageError(
+      `proc-id ${procId} is already running (pid ${holder.pid})`,
+    );
+  }
+  return table;
 }
 
 async function main(): Promise<void> {
@@ -480,9 +492,13 @@ async function main(): Promise<void> {
   run.ports = opts.ports;
   run.procId = procId;
   run.primary = primary;
+  run.stats = new Float64Array(
+    new SharedArrayBuffer(
+      Float64Array.BYTES_PER_ELEMENT * STATS_STRIDE * RTE.RTE_MAX_ETHPORTS,
+    ),
+  );
 
   let record: GroupRecord | undefined;
-  let pool: Mempool;
   let numProcs: number;
   try {
     if (primary) {
@@ -493,8 +509,7 @@ async function main(): Promise<void> {
       if (record === undefined) {
         console.log(
           `${PROG}: no record of a TypeScript primary (a C primary?): ` +
-            `the checks of N, port mask, running proc-ids and lcore IDs ` +
-            `against the group are skipped`,
+            `the checks of N and the port mask against the group are skipped`,
         );
       } else {
         if (!(await record.waitReady())) {
@@ -516,20 +531,19 @@ async function main(): Promise<void> {
       numProcs = checkPortsConfigured(ports, opts.numProcs ?? record?.numProcs);
       checkProcId(procId, numProcs, "the group's ");
     }
-    const refused = record?.claim(procId, eal.lcores);
-    if (refused !== undefined) fail(refused);
-    run.record = record;
+    run.procClaims = claimProcId(procId);
   } catch (e) {
     if (e instanceof UsageError) fail(e.message);
     throw e;
   }
 
+  let pool: PktmbufPool;
   try {
     pool = primary
       ? Mempool.createPktmbuf(POOL_NAME, NB_MBUFS, {
         cacheSize: MBUF_CACHE_SIZE,
       })
-      : Mempool.lookup(POOL_NAME);
+      : PktmbufPool.lookup(POOL_NAME);
   } catch (e) {
     if (e instanceof DpdkError) {
       fail(`Cannot get memory pool for buffers (${e.message})`);
@@ -566,17 +580,24 @@ async function main(): Promise<void> {
     console.log(`lcore ${lcore} using queue ${procId} of each port`);
   }
 
-  run.group = launchLcores<SmpLcoreData>(
+  // the queues, checked once against the ports: each process uses its
+  // proc-id's queue on every port
+  const byId = new Map(ports.map((p) => [p.id, p]));
+  const stats = run.stats;
+  run.group = launchLcores<typeof lcoreMain>(
     new URL("./symmetric_mp_worker.ts", import.meta.url),
     {
       lcores: busy,
       data: (lcore) => {
         const { start, count } = cores.get(lcore)!;
+        const mine = opts.ports.slice(start, start + count);
         return {
-          ports: opts.ports.slice(start, start + count),
-          queue: procId,
-          pool: POOL_NAME,
-          stats: run.stats.buffer,
+          paths: forwardingPaths(mine, procId).map((f) => ({
+            rx: byId.get(f.rxPort)!.rxQueue(f.queue),
+            tx: byId.get(f.txPort)!.txQueue(f.queue),
+          })),
+          pool,
+          stats: stats.buffer,
         };
       },
     },
@@ -593,7 +614,7 @@ async function main(): Promise<void> {
     await run.group.join(); // before a signal, returns only if a worker failed
   } catch (e) {
     console.error(`${PROG}: ${(e as Error).message}`);
-    record?.release(procId);
+    run.procClaims?.release(procId);
     Deno.exit(1);
   }
 }

@@ -1,21 +1,29 @@
 /**
  * The forwarding loop of symmetric_mp (`lcore_main` of the C original),
- * run on one lcore by `launchLcores`: poll RX queue `queue` of each of
+ * run on one lcore by `launchLcores`: poll RX queue `proc-id` of each of
  * this lcore's ports and send what arrives on the same queue of the paired
  * port (0 <-> 1, 2 <-> 3, ...), freeing what the TX queue refuses.
  *
  * Each burst is one FFI crossing (`MbufBurst.forward`: RX burst, TX burst,
- * free the rest), as the packets are not looked at. Counts go to a
- * SharedArrayBuffer the main thread reads after the lcores have stopped:
- * RX on the input port, TX and Drop on the output port, as in C. Nothing
- * is allocated per burst.
+ * free the rest), as the packets are not looked at. The queues come
+ * checked from the main thread. Counts go to a SharedArrayBuffer the main
+ * thread reads after the lcores have stopped: RX on the input port, TX and
+ * Drop on the output port, as in C. Nothing is allocated per burst.
  *
  * @module
  */
 
-import { type LcoreContext, MbufBurst, Mempool } from "../mod.ts";
+import {
+  defineLcore,
+  type LcoreContext,
+  type LcoreMain,
+  MbufBurst,
+  type PktmbufPool,
+  type RxQueue,
+  type TxQueue,
+} from "../mod.ts";
 
-/** Packets per burst (`PKT_BURST`). */
+/** Packets per burst (the C sample's `PKT_BURST`). */
 export const PKT_BURST = 32;
 
 /** Float64 slots per port in the stats buffer: one cache line per port. */
@@ -27,31 +35,40 @@ export const STAT_TX = 1;
 /** Slot of the Drop count of a port. */
 export const STAT_DROP = 2;
 
+/** One forwarding path: what arrives on `rx` leaves on `tx`. */
+export interface SmpPath {
+  /** RX queue `proc-id` of a port. */
+  rx: RxQueue;
+  /** TX queue `proc-id` of its paired port. */
+  tx: TxQueue;
+}
+
 /** What each lcore is given. */
 export interface SmpLcoreData {
-  /** This lcore's ports, in pairs: ports[i] forwards to ports[i ^ 1]. */
-  ports: number[];
-  /** The queue to use on every port: the process's proc-id. */
-  queue: number;
-  /** Name of the mbuf pool (the RX queues' pool). */
-  pool: string;
+  /** This lcore's paths, one per port (both directions of each pair). */
+  paths: SmpPath[];
+  /** The mbuf pool (the RX queues' pool). */
+  pool: PktmbufPool;
   /** Per-port counts (Float64, `STATS_STRIDE` per port, by port ID). */
   stats: SharedArrayBuffer;
 }
 
 /** The lcore's main function: forwards until the group is stopped. */
-export default function lcoreMain(ctx: LcoreContext<SmpLcoreData>): void {
-  const { ports, queue } = ctx.data;
+const lcoreMain: LcoreMain<SmpLcoreData, void> = defineLcore((
+  ctx: LcoreContext<SmpLcoreData>,
+): void => {
+  const { paths, pool } = ctx.data;
   const stats = new Float64Array(ctx.data.stats);
-  const n = ports.length;
-  const dst = ports.map((_, i) => ports[i ^ 1]); // 0 <-> 1, 2 <-> 3 etc
-  const srcStats = ports.map((p) => p * STATS_STRIDE);
-  const dstStats = dst.map((p) => p * STATS_STRIDE);
-  const burst = new MbufBurst(Mempool.lookup(ctx.data.pool), PKT_BURST);
+  const n = paths.length;
+  const rxqs = paths.map((p) => p.rx);
+  const txqs = paths.map((p) => p.tx);
+  const srcStats = rxqs.map((q) => q.port * STATS_STRIDE);
+  const dstStats = txqs.map((q) => q.port * STATS_STRIDE);
+  const burst = new MbufBurst(pool, PKT_BURST);
 
   while (ctx.running()) {
     for (let p = 0; p < n; p++) {
-      const r = burst.forward(ports[p], queue, dst[p], queue, PKT_BURST);
+      const r = burst.forward(rxqs[p], txqs[p], PKT_BURST);
       if (r === 0) continue;
       const rx = r & 0xffff;
       const tx = r >>> 16;
@@ -60,4 +77,5 @@ export default function lcoreMain(ctx: LcoreContext<SmpLcoreData>): void {
       if (tx !== rx) stats[dstStats[p] + STAT_DROP] += rx - tx;
     }
   }
-}
+});
+export default lcoreMain;

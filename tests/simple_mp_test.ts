@@ -259,6 +259,50 @@ Deno.test("interop: C primary with our secondary, our primary with a C secondary
   });
 });
 
+Deno.test("a second process on the primary's lcore IDs is refused, naming the primary", async () => {
+  // issue 16: with -l 0-1 on both sides, C (and we, before) ran both and
+  // the pool's per-lcore caches in shared memory lost and duplicated messages
+  await withGroup("smp_same_lcores", async ({ prefix, track }) => {
+    const pri = await startApp(track, prefix, PRIMARY_LCORES, "primary");
+    for (const type of ["secondary", "auto"]) {
+      const same = track(denoRun(APP, [
+        ...PRIMARY_LCORES,
+        ...ealArgs(prefix),
+        `--proc-type=${type}`,
+      ]));
+      assertEquals((await same.exit()).code, 1, same.output);
+      assertMatch(
+        same.output,
+        new RegExp(
+          `^simple_mp: lcore ID 0 is used by process ${pri.child.pid} of ` +
+            `this group: give every process of a group its own lcore IDs`,
+          "m",
+        ),
+      );
+      assert(!same.output.includes(INIT), same.output);
+      assert(!/\n\s+at /.test(same.output), `a stack trace:\n${same.output}`);
+    }
+    // a secondary on lcore IDs 0 and 2: refused for 0 alone
+    const one = track(denoRun(APP, [
+      "--lcores=2@0,0@1",
+      ...ealArgs(prefix),
+      "--proc-type=secondary",
+    ]));
+    assertEquals((await one.exit()).code, 1, one.output);
+    assertMatch(one.output, /lcore ID 0 is used by process/);
+    // the primary is unharmed, its lcore IDs still its own: a secondary on
+    // other IDs exchanges messages with it
+    const sec = await startApp(track, prefix, SECONDARY_LCORES, "secondary");
+    await command(pri, "send still_here", "");
+    await sec.waitFor(/core 3: Received 'still_here'$/m);
+    await command(sec, "send back", "");
+    await pri.waitFor(/core 1: Received 'back'$/m);
+    await quit(sec);
+    await command(pri, "stats", FULL_POOL);
+    await quit(pri);
+  });
+});
+
 Deno.test("refusals: second primary, secondary without primary, no hugepages, one lcore", async () => {
   await withGroup("smp_refuse", async ({ prefix, track }) => {
     const pri = await startApp(track, prefix, PRIMARY_LCORES, "primary");
@@ -270,7 +314,9 @@ Deno.test("refusals: second primary, secondary without primary, no hugepages, on
     assertEquals((await second.exit()).code, 1, second.output);
     assertMatch(
       second.output,
-      new RegExp(`another primary process \\(pid \\d+\\) is running`),
+      new RegExp(
+        `another primary process \\(pid ${pri.child.pid}\\) is running`,
+      ),
     );
     // the first primary is unharmed
     await command(pri, "stats", FULL_POOL);

@@ -1,25 +1,26 @@
 /**
  * What mp_server and mp_client share (client_server_mp/shared/common.h):
  * the names of the mbuf pool, the client rings and the port-info memzone,
- * and the memzone's layout, byte for byte C's `struct port_info`, so our
- * processes and the C originals work together.
+ * and the memzone's layout, C's `struct port_info` derived from
+ * `RTE_MAX_ETHPORTS` by C's layout rules, so our processes and the C
+ * originals work together (tests/port_info_probe_test.ts compiles
+ * common.h and compares).
  *
- * Beyond C, the server keeps a second memzone, the client registry: the
- * number of clients, the PID of each attached client and of each lcore ID
- * in use, and the server-side per-client counters. Our clients claim their
- * client ID and lcore IDs there (atomically), which is how a duplicate
- * client ID or a shared lcore ID is refused while a restarted client (its
- * old PID gone) is let in. The C originals do not know this memzone.
+ * Beyond C, two memzones of ours, unknown to the C originals: the claim
+ * table of client IDs (the library's `ClaimTable`, one slot per client ID:
+ * a duplicate client ID is refused, naming the running client, while a
+ * restarted client whose old process is gone is let in), and the server's
+ * statistics (its `-n` and its per-client counters).
  *
  * @module
  */
 
 import {
-  MAX_ETHPORTS,
+  ClaimTable,
+  DpdkError,
   Memzone,
-  processAlive,
-  processStartTime,
-  U64Counters,
+  RTE,
+  type U64Counters,
 } from "../../mod.ts";
 
 /** `MAX_CLIENTS` of common.h: the size of `port_info.tx_stats`. */
@@ -30,27 +31,111 @@ export const CLIENT_RING_NAME = "MProc_Client_%u_RX";
 export const PKTMBUF_POOL_NAME = "MProc_pktmbuf_pool";
 /** `MZ_PORT_INFO` of common.h. */
 export const MZ_PORT_INFO = "MProc_port_info";
-/** Our own memzone: the client registry (unknown to the C originals). */
-export const MZ_REGISTRY = "MProc_client_registry";
+/** Our claim table of client IDs (unknown to the C originals). */
+export const MZ_CLIENT_CLAIMS = "MProc_client_claims";
+/** Our server statistics memzone (unknown to the C originals). */
+export const MZ_SERVER_STATS = "MProc_server_stats";
 
 /** The ring of client `id` (`get_rx_queue_name`). */
 export function clientRingName(id: number): string {
   return CLIENT_RING_NAME.replace("%u", String(id));
 }
 
-// struct port_info { uint16_t num_ports; uint16_t id[RTE_MAX_ETHPORTS];
-//   struct rx_stats rx_stats;            (cache aligned: uint64_t rx[32])
-//   struct tx_stats tx_stats[MAX_CLIENTS]; (cache aligned: uint64_t tx[32],
-//                                           uint64_t tx_drop[32]) }
-// Offsets as gcc lays them out (checked with offsetof against common.h).
-const OFF_NUM_PORTS = 0;
-const OFF_ID = 2;
-const OFF_RX_STATS = 128;
-const OFF_TX_STATS = 384;
-const TX_STATS_SIZE = 2 * 8 * MAX_ETHPORTS; // 512
-/** `sizeof(struct port_info)`. */
-export const PORT_INFO_SIZE: number = OFF_TX_STATS +
-  MAX_CLIENTS * TX_STATS_SIZE; // 8576
+/** Byte offsets and sizes of `struct port_info` (see {@linkcode portInfoLayout}). */
+export interface PortInfoLayout {
+  /** `RTE_MAX_ETHPORTS` the layout is for. */
+  maxPorts: number;
+  /** `MAX_CLIENTS` the layout is for. */
+  maxClients: number;
+  /** `offsetof(num_ports)` (uint16_t). */
+  numPorts: number;
+  /** `offsetof(id)` (uint16_t[maxPorts]). */
+  id: number;
+  /** `offsetof(rx_stats)`: `rx_stats.rx` (uint64_t[maxPorts]) starts there. */
+  rxStats: number;
+  /** `sizeof(struct rx_stats)`. */
+  rxStatsSize: number;
+  /** `offsetof(tx_stats)`: `tx_stats[0].tx` starts there. */
+  txStats: number;
+  /** `sizeof(struct tx_stats)`: the stride of `tx_stats[]`. */
+  txStatsSize: number;
+  /** `offsetof(struct tx_stats, tx_drop)`, within one `tx_stats`. */
+  txDrop: number;
+  /** `sizeof(struct port_info)`. */
+  size: number;
+}
+
+/** `n` rounded up to a multiple of `align`. */
+function alignUp(n: number, align: number): number {
+  return Math.ceil(n / align) * align;
+}
+
+/**
+ * The layout of `struct port_info` for a DPDK built with `maxPorts` ports
+ * (`RTE_MAX_ETHPORTS`), by C's rules: `num_ports` and `id[]` are uint16_t;
+ * `struct rx_stats` (uint64_t rx[maxPorts]) and `struct tx_stats`
+ * (uint64_t tx[maxPorts], tx_drop[maxPorts]) are aligned to, and padded to
+ * a multiple of, the cache line; the struct is padded to its alignment.
+ *
+ * @throws RangeError for a count that is not a positive integer, or a
+ *   cache line that is not a power of two
+ */
+export function portInfoLayout(
+  maxPorts: number,
+  maxClients: number = MAX_CLIENTS,
+  cacheLine = 64,
+): PortInfoLayout {
+  for (
+    const [what, v] of [["maxPorts", maxPorts], ["maxClients", maxClients]]
+  ) {
+    if (!(Number.isSafeInteger(v) && (v as number) >= 1)) {
+      throw new RangeError(
+        `portInfoLayout: ${what} ${v} is not an integer >= 1`,
+      );
+    }
+  }
+  if (
+    !(Number.isSafeInteger(cacheLine) && cacheLine >= 8 &&
+      (cacheLine & (cacheLine - 1)) === 0)
+  ) {
+    throw new RangeError(
+      `portInfoLayout: cache line ${cacheLine} is not a power of two >= 8`,
+    );
+  }
+  const U16 = 2;
+  const U64 = 8;
+  const id = U16; // after num_ports; uint16_t needs 2-byte alignment only
+  const rxStats = alignUp(id + U16 * maxPorts, cacheLine);
+  const rxStatsSize = alignUp(U64 * maxPorts, cacheLine);
+  const txStats = alignUp(rxStats + rxStatsSize, cacheLine);
+  const txStatsSize = alignUp(2 * U64 * maxPorts, cacheLine);
+  return {
+    maxPorts,
+    maxClients,
+    numPorts: 0,
+    id,
+    rxStats,
+    rxStatsSize,
+    txStats,
+    txStatsSize,
+    txDrop: U64 * maxPorts,
+    size: alignUp(txStats + maxClients * txStatsSize, cacheLine),
+  };
+}
+
+let builtLayout: PortInfoLayout | undefined;
+
+/**
+ * `struct port_info` as laid out by the DPDK the shim was built against
+ * (`RTE.RTE_MAX_ETHPORTS` ports). Loads the shim on first use.
+ */
+export function dpdkPortInfoLayout(): PortInfoLayout {
+  return builtLayout ??= portInfoLayout(
+    RTE.RTE_MAX_ETHPORTS,
+    MAX_CLIENTS,
+    RTE.RTE_CACHE_LINE_SIZE, // `__rte_cache_aligned` of rx_stats, tx_stats
+  );
+}
 
 /**
  * The port-info memzone seen through typed views: which ports the server
@@ -59,87 +144,108 @@ export const PORT_INFO_SIZE: number = OFF_TX_STATS +
 export class PortInfo {
   /** The memzone. */
   readonly zone: Memzone;
+  /** The layout in use. */
+  readonly layout: PortInfoLayout;
   /**
    * `rx_stats.rx[i]`: packets the server received on the i-th port of
-   * `ids` (indexed by position, as the C server does).
+   * `ports()` (indexed by position, as the C server does).
    */
   readonly rx: U64Counters;
   readonly #view: DataView<ArrayBuffer>;
 
   private constructor(zone: Memzone) {
+    const L = dpdkPortInfoLayout();
+    if (zone.length < L.size) {
+      throw new DpdkError(
+        `memzone "${zone.name}" is ${zone.length} bytes, smaller than ` +
+          `struct port_info (${L.size} bytes for RTE_MAX_ETHPORTS ` +
+          `${L.maxPorts}): was the server built against another DPDK?`,
+      );
+    }
     this.zone = zone;
+    this.layout = L;
     this.#view = zone.dataView();
-    this.rx = zone.counters(OFF_RX_STATS, MAX_ETHPORTS);
+    this.rx = zone.counters(L.rxStats, L.maxPorts);
   }
 
   /** Reserves the memzone (server; zeroed). */
   static reserve(): PortInfo {
-    return new PortInfo(Memzone.reserve(MZ_PORT_INFO, PORT_INFO_SIZE));
+    return new PortInfo(
+      Memzone.reserve(MZ_PORT_INFO, dpdkPortInfoLayout().size),
+    );
   }
 
-  /** Finds the server's memzone (client, or a server's worker). */
+  /** Finds the server's memzone (a client). */
   static lookup(): PortInfo {
     return new PortInfo(Memzone.lookup(MZ_PORT_INFO));
   }
 
+  /** Views a memzone handed over (a server's or client's lcore worker). */
+  static of(zone: Memzone): PortInfo {
+    return new PortInfo(zone);
+  }
+
   /** Sets `num_ports` and `id[]`. */
   setPorts(ids: number[]): void {
-    this.#view.setUint16(OFF_NUM_PORTS, ids.length, true);
-    ids.forEach((p, i) => this.#view.setUint16(OFF_ID + 2 * i, p, true));
+    const L = this.layout;
+    if (ids.length > L.maxPorts) {
+      throw new RangeError(`${ids.length} ports: at most ${L.maxPorts}`);
+    }
+    this.#view.setUint16(L.numPorts, ids.length, true);
+    ids.forEach((p, i) => this.#view.setUint16(L.id + 2 * i, p, true));
   }
 
   /** The port IDs (`id[0 .. num_ports - 1]`). */
   ports(): number[] {
-    const n = Math.min(this.#view.getUint16(OFF_NUM_PORTS, true), MAX_ETHPORTS);
+    const L = this.layout;
+    const n = Math.min(this.#view.getUint16(L.numPorts, true), L.maxPorts);
     return Array.from(
       { length: n },
-      (_, i) => this.#view.getUint16(OFF_ID + 2 * i, true),
+      (_, i) => this.#view.getUint16(L.id + 2 * i, true),
     );
   }
 
   /** `tx_stats[client].tx[port]`: packets client sent, by port ID. */
   tx(client: number): U64Counters {
+    const L = this.layout;
     return this.zone.counters(
-      OFF_TX_STATS + client * TX_STATS_SIZE,
-      MAX_ETHPORTS,
+      L.txStats + this.#client(client) * L.txStatsSize,
+      L.maxPorts,
     );
   }
 
   /** `tx_stats[client].tx_drop[port]`: packets the port refused, by port ID. */
   txDrop(client: number): U64Counters {
+    const L = this.layout;
     return this.zone.counters(
-      OFF_TX_STATS + client * TX_STATS_SIZE + 8 * MAX_ETHPORTS,
-      MAX_ETHPORTS,
+      L.txStats + this.#client(client) * L.txStatsSize + L.txDrop,
+      L.maxPorts,
     );
+  }
+
+  #client(c: number): number {
+    if (!((c >>> 0) === c && c < this.layout.maxClients)) {
+      throw new RangeError(
+        `client ${c} is not in 0..${this.layout.maxClients - 1}`,
+      );
+    }
+    return c;
   }
 }
 
-// Registry layout (our own; little-endian, 8-aligned counters):
-const REG_MAGIC = 0x5354504d; // "MPTS"
-const REG_OFF_MAGIC = 0;
-const REG_OFF_CLIENTS = 4; // u32 number of clients
-const REG_OFF_SERVER_PID = 8; // u32
-const REG_OFF_PID = 64; // u32[MAX_CLIENTS]: attached client's PID, 0: none
-const REG_OFF_START = 128; // f64[MAX_CLIENTS]: its start time (/proc)
-const REG_OFF_RX = 256; // u64[MAX_CLIENTS]: packets given to the ring
-const REG_OFF_RX_DROP = 384; // u64[MAX_CLIENTS]: dropped, ring full
-const REG_OFF_FREED = 512; // u64[MAX_CLIENTS]: freed from the ring at exit
-const REG_OFF_LCORE = 640; // u32[MAX_LCORE]: PID using each lcore ID
-const MAX_LCORE = 128; // RTE_MAX_LCORE of Debian's build
-const REG_SIZE = REG_OFF_LCORE + 4 * MAX_LCORE;
-
-/** What a claim found in the way: the PID holding the slot. */
-export interface ClaimRefused {
-  /** The live process holding it. */
-  pid: number;
-}
+// Server statistics memzone (ours): u32 number of clients, u32 spare, then
+// three arrays of MAX_CLIENTS uint64_t counters.
+const STATS_OFF_CLIENTS = 0;
+const STATS_OFF_COUNTERS = 8;
+const STATS_SIZE = STATS_OFF_COUNTERS + 3 * 8 * MAX_CLIENTS;
 
 /**
- * The client registry memzone (see the module docs). Claims are atomic
- * compare-and-swaps on PIDs; a slot held by a process that is gone is
- * taken over.
+ * The server's statistics memzone: its `-n` and, per client, what it put
+ * on the client's ring, dropped at a full ring, and freed at exit. Written
+ * by the server only (its main thread and its lcore worker); clients read
+ * the number of clients for their messages. A C server keeps none.
  */
-export class Registry {
+export class ServerStats {
   /** The memzone. */
   readonly zone: Memzone;
   /** Per client: packets the server enqueued on its ring. */
@@ -148,146 +254,51 @@ export class Registry {
   readonly rxDrop: U64Counters;
   /** Per client: packets the server freed from its ring at exit. */
   readonly freed: U64Counters;
-  readonly #view: DataView<ArrayBuffer>;
 
   private constructor(zone: Memzone) {
     this.zone = zone;
-    this.#view = zone.dataView();
-    this.rx = zone.counters(REG_OFF_RX, MAX_CLIENTS);
-    this.rxDrop = zone.counters(REG_OFF_RX_DROP, MAX_CLIENTS);
-    this.freed = zone.counters(REG_OFF_FREED, MAX_CLIENTS);
+    const c = (k: number) =>
+      zone.counters(STATS_OFF_COUNTERS + 8 * MAX_CLIENTS * k, MAX_CLIENTS);
+    this.rx = c(0);
+    this.rxDrop = c(1);
+    this.freed = c(2);
   }
 
-  /** Reserves the registry (server) for `numClients` clients. */
-  static create(numClients: number): Registry {
-    const r = new Registry(Memzone.reserve(MZ_REGISTRY, REG_SIZE));
-    r.#view.setUint32(REG_OFF_CLIENTS, numClients, true);
-    r.#view.setUint32(REG_OFF_SERVER_PID, Deno.pid, true);
-    r.#view.setUint32(REG_OFF_MAGIC, REG_MAGIC, true);
-    return r;
+  /**
+   * Reserves the memzone for `numClients` clients (the server, before it
+   * creates the clients' rings: a client that found its ring finds this).
+   */
+  static create(numClients: number): ServerStats {
+    const s = new ServerStats(Memzone.reserve(MZ_SERVER_STATS, STATS_SIZE));
+    s.zone.dataView().setUint32(STATS_OFF_CLIENTS, numClients, true);
+    return s;
   }
 
-  /** The server's registry, or undefined (a C mp_server keeps none). */
-  static lookup(): Registry | undefined {
-    let zone: Memzone;
+  /** The server's statistics, or undefined when it keeps none (a C server). */
+  static lookup(): ServerStats | undefined {
     try {
-      zone = Memzone.lookup(MZ_REGISTRY);
-    } catch {
-      return undefined;
+      return new ServerStats(Memzone.lookup(MZ_SERVER_STATS));
+    } catch (e) {
+      if (e instanceof DpdkError) return undefined;
+      throw e;
     }
-    const r = new Registry(zone);
-    return r.#view.getUint32(REG_OFF_MAGIC, true) === REG_MAGIC ? r : undefined;
+  }
+
+  /** Views a memzone handed over (the server's lcore worker). */
+  static of(zone: Memzone): ServerStats {
+    return new ServerStats(zone);
   }
 
   /** The number of clients the server was started for (`-n`). */
   get numClients(): number {
-    return this.#view.getUint32(REG_OFF_CLIENTS, true);
+    return this.zone.dataView().getUint32(STATS_OFF_CLIENTS, true);
   }
+}
 
-  /** The server's PID. */
-  get serverPid(): number {
-    return this.#view.getUint32(REG_OFF_SERVER_PID, true);
-  }
-
-  /** PID of the live client attached as `id`, or 0. */
-  clientPid(id: number): number {
-    const pid = this.#view.getUint32(REG_OFF_PID + 4 * id, true);
-    const start = this.#view.getFloat64(REG_OFF_START + 8 * id, true);
-    return processAlive(pid, start) ? pid : 0;
-  }
-
-  /** Client IDs with a live client attached. */
-  attached(): number[] {
-    const out: number[] = [];
-    for (let id = 0; id < this.numClients; id++) {
-      if (this.clientPid(id) !== 0) out.push(id);
-    }
-    return out;
-  }
-
-  /**
-   * Atomically makes `pid` the holder of the u32 at `offset`, unless a
-   * holder for which `alive` is true is there.
-   */
-  #claim(
-    offset: number,
-    pid: number,
-    alive: (holder: number) => boolean,
-  ): ClaimRefused | undefined {
-    for (;;) {
-      const old = this.zone.compareExchangeU32(offset, 0, pid);
-      if (old === 0 || old === pid) return undefined;
-      if (alive(old)) return { pid: old };
-      // the holder is gone: take its place, unless someone else just did
-      if (this.zone.compareExchangeU32(offset, old, pid) === old) {
-        return undefined;
-      }
-    }
-  }
-
-  /** Claims client ID `id` for this process; returns who holds it if live. */
-  claimClient(id: number): ClaimRefused | undefined {
-    const start = this.#view.getFloat64(REG_OFF_START + 8 * id, true);
-    const refused = this.#claim(
-      REG_OFF_PID + 4 * id,
-      Deno.pid,
-      (holder) => processAlive(holder, start),
-    );
-    if (refused) return refused;
-    this.#view.setFloat64(
-      REG_OFF_START + 8 * id,
-      processStartTime(Deno.pid),
-      true,
-    );
-    return undefined;
-  }
-
-  /** Gives client ID `id` back (if this process holds it). */
-  releaseClient(id: number): void {
-    this.zone.compareExchangeU32(REG_OFF_PID + 4 * id, Deno.pid, 0);
-  }
-
-  /**
-   * Claims lcore IDs for this process. On a conflict every claim made here
-   * is undone and the lcore and its holder are returned.
-   */
-  claimLcores(
-    lcores: number[],
-  ): (ClaimRefused & { lcore: number }) | undefined {
-    const done: number[] = [];
-    for (const l of lcores) {
-      if (l >= MAX_LCORE) continue;
-      const refused = this.#claim(
-        REG_OFF_LCORE + 4 * l,
-        Deno.pid,
-        (holder) => processAlive(holder),
-      );
-      if (refused) {
-        this.releaseLcores(done);
-        return { ...refused, lcore: l };
-      }
-      done.push(l);
-    }
-    return undefined;
-  }
-
-  /** Gives lcore IDs back (those this process holds). */
-  releaseLcores(lcores: number[]): void {
-    for (const l of lcores) {
-      if (l < MAX_LCORE) {
-        this.zone.compareExchangeU32(REG_OFF_LCORE + 4 * l, Deno.pid, 0);
-      }
-    }
-  }
-
-  /** Who `pid` is, for messages: "mp_server", "mp_client 1" or "a process". */
-  describe(pid: number): string {
-    if (pid === this.serverPid) return "mp_server";
-    for (let id = 0; id < MAX_CLIENTS; id++) {
-      if (this.#view.getUint32(REG_OFF_PID + 4 * id, true) === pid) {
-        return `mp_client ${id}`;
-      }
-    }
-    return "a process";
-  }
+/**
+ * The claim table of client IDs, one slot per possible ID; opened (made
+ * when missing) by the server and by every client of ours.
+ */
+export function clientClaims(): ClaimTable {
+  return ClaimTable.open(MZ_CLIENT_CLAIMS, MAX_CLIENTS);
 }

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Port } from "../../mod.ts";
-import type { PortInfo, Registry } from "./shared.ts";
+import type { ClaimTable } from "../../mod.ts";
+import type { PortInfo, ServerStats } from "./shared.ts";
 
 /** One port's line. */
 export interface PortLine {
@@ -26,7 +26,7 @@ export interface PortLine {
 export interface ClientLine {
   /** The client ID. */
   client: number;
-  /** PID of the attached client of ours, 0 when none (or a C client). */
+  /** PID of the client of ours holding the ID, 0 when none (or a C client). */
   pid: number;
   /** Packets the server put on the client's ring. */
   rx: number;
@@ -46,13 +46,20 @@ export interface Snapshot {
   clients: ClientLine[];
 }
 
-/** Reads the counters the way `do_stats_display` sums them. */
+/**
+ * Reads the counters the way `do_stats_display` sums them: each port's TX
+ * is the sum over clients of what they sent on it.
+ *
+ * @param ports the server's ports, in `port_info.id[]` order
+ * @param macs their MAC addresses, same order
+ */
 export function snapshot(
-  ports: Port[],
+  ports: number[],
   macs: string[],
   numClients: number,
   portInfo: PortInfo,
-  registry: Registry,
+  stats: ServerStats,
+  claims: ClaimTable,
 ): Snapshot {
   const portTx = ports.map(() => 0);
   const portDrop = ports.map(() => 0);
@@ -63,23 +70,23 @@ export function snapshot(
     let clientTx = 0;
     let clientDrop = 0;
     ports.forEach((p, j) => {
-      portTx[j] += tx.get(p.id);
-      portDrop[j] += drop.get(p.id);
-      clientTx += tx.get(p.id);
-      clientDrop += drop.get(p.id);
+      portTx[j] += tx.get(p);
+      portDrop[j] += drop.get(p);
+      clientTx += tx.get(p);
+      clientDrop += drop.get(p);
     });
     clients.push({
       client: i,
-      pid: registry.clientPid(i),
-      rx: registry.rx.get(i),
-      rx_drop: registry.rxDrop.get(i),
+      pid: claims.holder(i)?.pid ?? 0,
+      rx: stats.rx.get(i),
+      rx_drop: stats.rxDrop.get(i),
       tx: clientTx,
       tx_drop: clientDrop,
     });
   }
   return {
     ports: ports.map((p, j) => ({
-      port: p.id,
+      port: p,
       mac: macs[j],
       rx: portInfo.rx.get(j),
       tx: portTx[j],
@@ -113,4 +120,22 @@ export function screen(s: Snapshot, clear: boolean): string {
   }
   lines.push("");
   return (clear ? CLEAR : "") + lines.join("\n");
+}
+
+/** What the server reports at exit besides the counters. */
+export interface FinalNotes {
+  /** Per client: mbufs left in its ring (its client still runs). */
+  left: number[];
+  /** Per client: mbufs the server freed from its ring at exit. */
+  freed: number[];
+  /** The pool's size and the mbufs not back in it. */
+  mbufs: { size: number; in_use: number };
+}
+
+/** The lines the server prints under its final statistics screen. */
+export function finalLines(f: FinalNotes): string {
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return `Mbufs in client rings: ${sum(f.left)} left for running clients, ` +
+    `${sum(f.freed)} freed at exit\n` +
+    `Mbufs in use: ${f.mbufs.in_use} of ${f.mbufs.size}`;
 }
