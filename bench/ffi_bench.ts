@@ -1,12 +1,16 @@
 /**
  * Cost of crossing the FFI boundary: a shim call and a 32-object ring
- * burst (enqueue + dequeue), each through the normal symbol (which V8
- * compiles to a fast call) and through Deno's slow path
- * (`Deno.UnsafeFnPointer.call`, which never takes the fast-call route).
+ * burst (enqueue + dequeue through `Ring.enqueueBurst`/`dequeueBurst` on
+ * `ptrArray` arrays), each through the library (whose symbols V8 compiles
+ * to fast calls) and through Deno's slow path (`Deno.UnsafeFnPointer.call`
+ * on the same C functions with the same definitions, from ffi/symbols.ts,
+ * which never takes the fast-call route); and a 32-packet `MbufBurst`
+ * receive + send on a net_null port (the forwarder's loop body), beside
+ * `MbufBurst.forward`, which does both in one crossing.
  *
  *   deno bench -A bench/ffi_bench.ts
  *
- * Single process, `--no-huge` is not used so the numbers match real runs:
+ * Single process, hugepages as in real runs (`--no-huge` is not used);
  * the group's files are removed at exit.
  *
  * @module
@@ -15,71 +19,74 @@
 import {
   cleanupEal,
   initEal,
+  MbufBurst,
   Mempool,
+  Port,
   ptrArray,
   Ring,
   shimCandidates,
 } from "../mod.ts";
+import { symbols } from "../ffi/symbols.ts";
+import { ealArgs, uniquePrefix } from "../support/proc.ts";
 
-const prefix = `ffi_bench_${Deno.pid}`;
-initEal([
-  "-l",
-  "0",
-  "--no-pci",
-  `--file-prefix=${prefix}`,
-  "--log-level=lib.eal:error",
-]);
+const BURST = 32;
+
+initEal(
+  ["-l", "0", "--vdev=net_null0", ...ealArgs(uniquePrefix("ffi_bench"))],
+  { progName: "ffi_bench", removeFilesOnCleanup: true },
+);
+// the port is stopped first; cleanupEal then removes the group's files
 globalThis.addEventListener("unload", () => {
+  port.stop();
   cleanupEal();
-  try {
-    Deno.removeSync(`/var/run/dpdk/${prefix}`, { recursive: true });
-    for (const e of Deno.readDirSync("/dev/hugepages")) {
-      if (e.name.startsWith(prefix)) {
-        Deno.removeSync(`/dev/hugepages/${e.name}`);
-      }
-    }
-  } catch {
-    // nothing left to remove
-  }
 });
 
 const ring = Ring.create("ffi_bench_ring", 1024);
 const pool = Mempool.create("ffi_bench_pool", 1023, 64);
-const objs = ptrArray(32);
-if (!pool.getBulk(objs, 32)) throw new Error("pool empty");
+const objs = ptrArray(BURST);
+if (!pool.getBulk(objs, BURST)) throw new Error("pool empty");
 
-// The slow path: the same C functions called through function pointers.
-// (A second, bench-only handle to the shim, for the symbols' addresses.)
-const addrs = Deno.dlopen(shimCandidates()[0], {
-  shim_ring_count: { name: "shim_ring_count", type: "pointer" },
-  shim_ring_enqueue_burst: { name: "shim_ring_enqueue_burst", type: "pointer" },
-  shim_ring_dequeue_burst: { name: "shim_ring_dequeue_burst", type: "pointer" },
-}).symbols;
+// One net_null port, one queue each way: RX allocates from `mbufs`, TX frees.
+const mbufs = Mempool.createPktmbuf("ffi_bench_mbufs", 4095);
+const port = new Port(0);
+port.configure({ rxQueues: 1, txQueues: 1 });
+const desc = port.adjustDescriptors(1024, 1024);
+port.setupRxQueue(0, desc.rx, mbufs);
+port.setupTxQueue(0, desc.tx);
+port.start();
+const rxq = port.rxQueue(0);
+const txq = port.txQueue(0);
+const burst = new MbufBurst(mbufs, BURST);
+
+// The slow path: the same C functions called through function pointers,
+// with the symbol table's own definitions. (A second, bench-only handle to
+// the shim, for the symbols' addresses.)
+const SLOW = [
+  "shim_ring_count",
+  "shim_ring_enqueue_burst",
+  "shim_ring_dequeue_burst",
+] as const;
+const addrs = Deno.dlopen(
+  shimCandidates()[0],
+  Object.fromEntries(
+    SLOW.map((name) => [name, { name, type: "pointer" }] as const),
+  ) as Record<(typeof SLOW)[number], { name: string; type: "pointer" }>,
+).symbols;
 function fnPtr<D extends Deno.ForeignFunction>(p: Deno.PointerValue, def: D) {
+  if (p === null) throw new Error("symbol address is NULL");
   return new Deno.UnsafeFnPointer(p as Deno.PointerObject<D>, def);
 }
-const slowCount = fnPtr(
-  addrs.shim_ring_count,
-  {
-    parameters: ["pointer"],
-    result: "u32",
-  } as const,
-);
+const slowCount = fnPtr(addrs.shim_ring_count, symbols.shim_ring_count);
 const slowEnq = fnPtr(
   addrs.shim_ring_enqueue_burst,
-  {
-    parameters: ["pointer", "buffer", "u32"],
-    result: "u32",
-  } as const,
+  symbols.shim_ring_enqueue_burst,
 );
 const slowDeq = fnPtr(
   addrs.shim_ring_dequeue_burst,
-  {
-    parameters: ["pointer", "buffer", "u32"],
-    result: "u32",
-  } as const,
+  symbols.shim_ring_dequeue_burst,
 );
-const h = ring.handle;
+const h = ring.unsafeHandle;
+const objsPtr = Deno.UnsafePointer.of(objs);
 
 Deno.bench("shim call (ring count), fast path", {
   group: "call",
@@ -96,13 +103,26 @@ Deno.bench("32-object ring burst (enqueue+dequeue), fast path", {
   group: "burst",
   baseline: true,
 }, () => {
-  ring.enqueueBurst(objs, 32);
-  ring.dequeueBurst(objs, 32);
+  ring.enqueueBurst(objs, BURST);
+  ring.dequeueBurst(objs, BURST);
 });
 
 Deno.bench("32-object ring burst (enqueue+dequeue), slow path", {
   group: "burst",
 }, () => {
-  slowEnq.call(h, objs, 32);
-  slowDeq.call(h, objs, 32);
+  slowEnq.call(h, objsPtr, BURST);
+  slowDeq.call(h, objsPtr, BURST);
+});
+
+Deno.bench("32-packet MbufBurst receive+send on net_null", {
+  group: "net_null",
+  baseline: true,
+}, () => {
+  burst.send(txq, burst.receive(rxq));
+});
+
+Deno.bench("32-packet MbufBurst forward on net_null (one crossing)", {
+  group: "net_null",
+}, () => {
+  burst.forward(rxq, txq);
 });

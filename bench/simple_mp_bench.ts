@@ -30,24 +30,20 @@ import { median } from "../support/bench.ts";
 import { parseArgs } from "@std/cli/parse-args";
 import {
   cleanupEal,
+  defineLcore,
+  DpdkError,
+  type EalInit,
+  initEal,
   launchLcores,
   type LcoreContext,
+  type LcoreMain,
   Mempool,
   ptrArray,
   Ring,
+  ShimLoadError,
   tscCycles,
   tscHz,
 } from "../mod.ts";
-import { startEal } from "../apps/common.ts";
-import {
-  MSG_POOL,
-  POOL_CACHE,
-  POOL_SIZE,
-  PRI_2_SEC,
-  RING_SIZE,
-  SEC_2_PRI,
-  STR_TOKEN_SIZE,
-} from "../apps/simple_mp.ts";
 import {
   denoRun,
   ealArgs,
@@ -56,6 +52,24 @@ import {
   ROOT,
   uniquePrefix,
 } from "../support/proc.ts";
+
+// simple_mp's objects, as the C original (and apps/simple_mp.ts, which a
+// benchmark runs only as a process) and bench/c/ring_loop.c name and size
+// them
+/** The message pool. */
+const MSG_POOL = "MSG_POOL";
+/** The ring from the secondary to the primary. */
+const SEC_2_PRI = "SEC_2_PRI";
+/** The ring from the primary to the secondary. */
+const PRI_2_SEC = "PRI_2_SEC";
+/** Entries per ring. */
+const RING_SIZE = 64;
+/** Messages in the pool. */
+const POOL_SIZE = 1024;
+/** Per-lcore cache of the pool. */
+const POOL_CACHE = 32;
+/** Bytes per message (the C original's STR_TOKEN_SIZE). */
+const STR_TOKEN_SIZE = 128;
 
 /** What a role does: send or receive a stream, or one side of a ping-pong. */
 export type Mode = "send" | "recv" | "ping" | "pong";
@@ -68,12 +82,12 @@ export interface RoleData {
   mode: Mode;
   /** Messages or round trips. */
   count: number;
-  /** Addresses of the send ring, receive ring and pool. */
-  send: bigint;
-  /** See `send`. */
-  recv: bigint;
-  /** See `send`. */
-  pool: bigint;
+  /** The ring this side sends on. */
+  send: Ring;
+  /** The ring this side receives from. */
+  recv: Ring;
+  /** The message pool. */
+  pool: Mempool;
 }
 
 const BURST = 32;
@@ -204,10 +218,10 @@ function pongLoop(
 }
 
 /** The lcore worker of a role process. */
-export default function benchLcore(ctx: LcoreContext<RoleData>): Result {
-  const send = Ring.fromAddress(ctx.data.send);
-  const recv = Ring.fromAddress(ctx.data.recv);
-  const pool = Mempool.fromAddress(ctx.data.pool);
+const benchLcore: LcoreMain<RoleData, Result> = defineLcore((
+  ctx: LcoreContext<RoleData>,
+): Result => {
+  const { send, recv, pool } = ctx.data;
   switch (ctx.data.mode) {
     case "send":
       return sendLoop(ctx, send, pool);
@@ -218,6 +232,21 @@ export default function benchLcore(ctx: LcoreContext<RoleData>): Result {
     case "pong":
       return pongLoop(ctx, send, recv);
   }
+});
+export default benchLcore;
+
+/**
+ * Initialises EAL from a role's command line; on failure prints DPDK's
+ * message and exits with status 1 (as the C loop's `rte_exit`).
+ */
+function startEal(argv: string[]): EalInit {
+  try {
+    return initEal(argv, { progName: "simple_mp_bench" });
+  } catch (e) {
+    if (!(e instanceof DpdkError || e instanceof ShimLoadError)) throw e;
+    console.error(`simple_mp_bench: Cannot init EAL: ${e.message}`);
+    Deno.exit(1);
+  }
 }
 
 // ---------------------------------------------------------- role process
@@ -225,7 +254,7 @@ export default function benchLcore(ctx: LcoreContext<RoleData>): Result {
 /** `role MODE EAL-ARGS -- COUNT`: one side, on the one worker lcore. */
 async function role(argv: string[]): Promise<void> {
   const mode = argv[0] as Mode;
-  const { args, processType } = startEal(argv.slice(1), "simple_mp_bench");
+  const { args, processType } = startEal(argv.slice(1));
   const count = Number(args[0]);
   let send: Ring, recv: Ring, pool: Mempool;
   if (processType === "primary") {
@@ -240,14 +269,9 @@ async function role(argv: string[]): Promise<void> {
     pool = Mempool.lookup(MSG_POOL);
   }
   console.log("ready");
-  const data: RoleData = {
-    mode,
-    count,
-    send: send.address,
-    recv: recv.address,
-    pool: pool.address,
-  };
-  const [r] = await launchLcores(import.meta.url, { data }).join();
+  const data: RoleData = { mode, count, send, recv, pool };
+  const [r] = await launchLcores<typeof benchLcore>(import.meta.url, { data })
+    .join();
   console.log("RESULT " + JSON.stringify(r.result));
   cleanupEal();
 }

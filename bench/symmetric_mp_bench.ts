@@ -19,7 +19,13 @@
  */
 
 import { DEFAULT_BASE_VIRTADDR } from "../mod.ts";
-import { median, mpps, runOptions, sleep, stopGroup } from "../support/bench.ts";
+import {
+  median,
+  mpps,
+  runOptions,
+  sleep,
+  stopGroup,
+} from "../support/bench.ts";
 import { cOriginal } from "../support/c_build.ts";
 import { Proc, ROOT, uniquePrefix } from "../support/proc.ts";
 import { portStats } from "../support/telemetry.ts";

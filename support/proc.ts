@@ -9,7 +9,7 @@
 import { removeGroupFiles } from "../lib/proc.ts";
 
 /** Repository root (absolute path, trailing slash). */
-export const ROOT = new URL("../", import.meta.url).pathname;
+export const ROOT: string = new URL("../", import.meta.url).pathname;
 
 let counter = 0;
 
@@ -27,6 +27,25 @@ export function removePrefixFiles(prefix: string): Promise<void> {
   return Promise.resolve();
 }
 
+/**
+ * How many CPUs this machine can ever have: one more than the highest CPU
+ * number in `/sys/devices/system/cpu/possible` (e.g. `0-1` gives 2), else
+ * `navigator.hardwareConcurrency`. A CPU number at or above it exists
+ * nowhere on this machine (for EAL arguments that must fail).
+ */
+export function possibleCpuCount(): number {
+  try {
+    const text = Deno.readTextFileSync("/sys/devices/system/cpu/possible");
+    const highest = Math.max(
+      ...text.trim().split(",").map((r) => Number(r.split("-").at(-1))),
+    );
+    if (Number.isInteger(highest) && highest >= 0) return highest + 1;
+  } catch {
+    // no sysfs here (or no read permission): ask the runtime
+  }
+  return navigator.hardwareConcurrency;
+}
+
 /** EAL arguments every test uses: no PCI, own prefix, quiet logs. */
 export function ealArgs(prefix: string, ...more: string[]): string[] {
   return [
@@ -39,15 +58,25 @@ export function ealArgs(prefix: string, ...more: string[]): string[] {
 
 /** A running child process with awaitable output. */
 export class Proc {
+  /** The child process. */
   readonly child: Deno.ChildProcess;
+  /** Name used in error messages (default: the module or command run). */
   readonly name: string;
   /** Everything printed so far (stdout and stderr, interleaved by arrival). */
   output = "";
   #waiters: (() => void)[] = [];
   #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  /** The exit status, once the process ended and its output was read. */
   readonly status: Promise<Deno.CommandStatus>;
   #closed: Promise<void>;
 
+  /**
+   * Starts `cmd` with `args`, stdin, stdout and stderr piped.
+   *
+   * @param cmd the executable
+   * @param args its arguments
+   * @param opts a name for messages, environment additions, working folder
+   */
   constructor(
     cmd: string,
     args: string[],

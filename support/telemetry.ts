@@ -9,6 +9,8 @@
  * @module
  */
 
+import { runtimeRoot } from "../lib/proc.ts";
+
 const SCRIPT = `
 import json, socket, sys
 path, cmds = sys.argv[1], sys.argv[2:]
@@ -23,9 +25,12 @@ for c in cmds:
 print(json.dumps(out))
 `;
 
-/** Path of a group's telemetry socket. */
+/**
+ * Path of a group's telemetry socket, in the runtime folder EAL picks
+ * (`runtimeRoot()`: /var/run/dpdk for root).
+ */
 export function telemetryPath(prefix: string): string {
-  return `/var/run/dpdk/${prefix}/dpdk_telemetry.v2`;
+  return `${runtimeRoot()}/${prefix}/dpdk_telemetry.v2`;
 }
 
 /** Runs telemetry commands (e.g. `/ethdev/stats,0`); returns their JSON. */
@@ -48,13 +53,21 @@ export async function telemetry(
 
 /** Port counters as telemetry reports them (`/ethdev/stats,N`). */
 export interface TelemetryPortStats {
+  /** Packets received. */
   ipackets: number;
+  /** Packets sent. */
   opackets: number;
+  /** Packets the device dropped (RX queues full). */
   imissed: number;
+  /** Erroneous received packets. */
   ierrors: number;
+  /** Failed transmissions. */
   oerrors: number;
+  /** RX mbuf allocation failures. */
   rx_nombuf: number;
+  /** Per-queue RX packets. */
   q_ipackets: number[];
+  /** Per-queue TX packets. */
   q_opackets: number[];
 }
 

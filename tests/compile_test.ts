@@ -39,10 +39,14 @@ import {
   APPS,
   includedModules,
   LCORE_WORKER,
+  moduleGraph,
   PERMISSIONS,
+  resolveBuild,
   ROOT,
   runPermissions,
   SHIM,
+  type UrlRef,
+  urlRefs,
 } from "../tools/compile_config.ts";
 import {
   denortCachePath,
@@ -116,29 +120,6 @@ function closedPort(): number {
   return port;
 }
 
-/** `deno info --json` of a repository module. */
-async function denoInfo(
-  module: string,
-): Promise<
-  {
-    roots: string[];
-    modules: {
-      specifier: string;
-      local?: string;
-      dependencies?: { code?: { specifier: string } }[];
-    }[];
-  }
-> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "--config", ROOT + "deno.json", ROOT + module],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert(out.success, `deno info ${module}: ${decoder.decode(out.stderr)}`);
-  return JSON.parse(decoder.decode(out.stdout));
-}
-
 /**
  * The repository files (relative paths) a binary of `app` carries as
  * modules: everything reachable through code imports (not type-only ones)
@@ -147,70 +128,9 @@ async function denoInfo(
 async function moduleFiles(app: AppBuild): Promise<string[]> {
   const files = new Set<string>();
   for (const root of [app.entry, ...includedModules(app)]) {
-    const info = await denoInfo(root);
-    const bySpec = new Map(info.modules.map((m) => [m.specifier, m]));
-    const todo = [...info.roots];
-    const seen = new Set<string>();
-    while (todo.length > 0) {
-      const spec = todo.pop()!;
-      if (seen.has(spec)) continue;
-      seen.add(spec);
-      const m = bySpec.get(spec);
-      if (!m) continue; // npm: and built-in modules
-      if (m.local?.startsWith(ROOT)) files.add(m.local.slice(ROOT.length));
-      for (const d of m.dependencies ?? []) {
-        if (d.code) todo.push(d.code.specifier);
-      }
-    }
+    for (const f of await moduleGraph(root)) files.add(f);
   }
   return [...files].sort();
-}
-
-/** `src` without comments (good enough for the patterns below). */
-function stripComments(src: string): string {
-  return src.replace(/\/\*[\s\S]*?\*\//g, "").replace(
-    /(^|[^:"'`\\])\/\/.*$/gm,
-    "$1",
-  );
-}
-
-/** A module URL in source: `new URL("...", import.meta.url)` and the like. */
-interface UrlRef {
-  /** The module it appears in (relative path). */
-  from: string;
-  /** The literal as written. */
-  literal: string;
-  /** The target (relative path), when the literal is constant. */
-  target?: string;
-}
-
-/**
- * Every module or file a source refers to by URL at run time: `new
- * URL(lit, import.meta.url)` and `import.meta.resolve(lit)`, plus
- * `import(...)` of something other than a string literal.
- */
-function urlRefs(from: string, src: string): {
-  refs: UrlRef[];
-  dynamicImports: number;
-} {
-  const code = stripComments(src);
-  const refs: UrlRef[] = [];
-  const base = new URL(from, "file:///");
-  const patterns = [
-    /new URL\(\s*(["'`])([^"'`]*)\1\s*,\s*import\.meta\.url\s*\)/g,
-    /import\.meta\.resolve\(\s*(["'`])([^"'`]*)\1\s*\)/g,
-  ];
-  for (const re of patterns) {
-    for (const m of code.matchAll(re)) {
-      const literal = m[2];
-      const target = literal.includes("${")
-        ? undefined
-        : new URL(literal, base).pathname.slice(1);
-      refs.push({ from, literal, target });
-    }
-  }
-  const dynamicImports = [...code.matchAll(/\bimport\(\s*(?!["'`])/g)].length;
-  return { refs, dynamicImports };
 }
 
 // ------------------------------------------------ a binary's files, copied
@@ -635,8 +555,17 @@ Deno.test("compile: without a denort the task stops at once, says what to do and
   }
 });
 
-Deno.test("compile: each app's include list holds every module its workers load, and the shim", async () => {
-  for (const app of APPS) {
+/** The lcore worker module each app passes to launchLcores (by hand). */
+const WORKERS: Record<string, string> = {
+  simple_mp: "apps/simple_mp_worker.ts",
+  symmetric_mp: "apps/symmetric_mp_worker.ts",
+  mp_server: "apps/client_server_mp/server_worker.ts",
+  mp_client: "apps/client_server_mp/client_worker.ts",
+};
+
+Deno.test("compile: each app's include list, computed from its import graph, holds its worker module, the bootstrap and the shim", async () => {
+  for (const spec of APPS) {
+    const app = await resolveBuild(spec);
     for (const f of [app.entry, ...app.include]) {
       assert(
         (await Deno.stat(ROOT + f).catch(() => undefined))?.isFile,
@@ -645,12 +574,14 @@ Deno.test("compile: each app's include list holds every module its workers load,
         }`,
       );
     }
-    assert(app.include.includes(SHIM), `${app.name}: no ${SHIM}`);
-    assert(
-      app.include.includes(LCORE_WORKER),
-      `${app.name}: no lcore bootstrap`,
+    assertEquals(
+      [...app.include].sort(),
+      [WORKERS[app.name], LCORE_WORKER, SHIM].sort(),
+      `${app.name}: include list`,
     );
 
+    // The graph scan sees only constant URLs: nothing else may load a
+    // module by a computed name or URL.
     const refs: UrlRef[] = [];
     const dynamic: string[] = [];
     for (const f of await moduleFiles(app)) {
@@ -665,35 +596,19 @@ Deno.test("compile: each app's include list holds every module its workers load,
     for (const r of refs.filter((r) => r.target === undefined)) {
       assertEquals(r.from, "ffi/lib.ts", `${app.name}: ${r.literal}`);
     }
-    const needed = new Set(
-      refs.filter((r) => r.target !== undefined).map((r) => r.target!),
-    );
-    const modules = [...needed].filter((p) => /\.(ts|js|mts|mjs)$/.test(p));
-    for (const m of modules) {
-      assert(
-        app.include.includes(m),
-        `${app.name}: ${m} is loaded by URL (from ${
-          refs.find((r) => r.target === m)!.from
-        }) but not in its include list`,
-      );
-    }
-    for (const m of includedModules(app)) {
-      assert(
-        needed.has(m),
-        `${app.name}: ${m} is included but nothing loads it by URL`,
-      );
-    }
   }
 });
 
-Deno.test("compile: the shim is looked for beside the modules first, where the binary carries it", () => {
+Deno.test("compile: the shim is looked for beside the modules first, where the binary carries it", async () => {
   const saved = Deno.env.get("DPDK_SHIM_PATH");
   Deno.env.delete("DPDK_SHIM_PATH");
   try {
     // ffi/lib.ts resolves ../shim/libdpdk_shim.so against its own URL; in
     // a binary that is the embedded copy of the same relative path.
     assertEquals(shimCandidates()[0], ROOT + SHIM);
-    for (const app of APPS) assert(app.include.includes(SHIM), app.name);
+    for (const app of APPS) {
+      assert((await resolveBuild(app)).include.includes(SHIM), app.name);
+    }
   } finally {
     if (saved !== undefined) Deno.env.set("DPDK_SHIM_PATH", saved);
   }
@@ -721,7 +636,9 @@ async function fromCopies(
 ): Promise<void> {
   const layouts = new Map<string, Layout>();
   try {
-    for (const n of names) layouts.set(n, await makeLayout(appByName(n)));
+    for (const n of names) {
+      layouts.set(n, await makeLayout(await resolveBuild(appByName(n))));
+    }
     await runScenario(
       group,
       (app, args, name) => startCopied(layouts.get(app)!, args, name),
@@ -792,7 +709,10 @@ Deno.test("compile: without DPDK's libraries each app says which is missing and 
     await Deno.remove(`${dir}/librte_eal.so.99`);
 
     for (const app of APPS) {
-      const layout = await makeLayout(app, `${dir}/libshim.so`);
+      const layout = await makeLayout(
+        await resolveBuild(app),
+        `${dir}/libshim.so`,
+      );
       layouts.push(layout);
       const p = startCopied(layout, ["-l", "0", "--no-pci"], app.name);
       const status = await p.exit();

@@ -2,7 +2,8 @@
  * `deno task compile`: builds the sample apps into standalone executables
  * with `deno compile` — `build/bin/dpdk-simple_mp`, `dpdk-symmetric_mp`,
  * `dpdk-mp_server`, `dpdk-mp_client` — each carrying the shim, its lcore
- * worker modules and its permissions (tools/compile_config.ts). See
+ * worker modules (found in its import graph) and its permissions
+ * (tools/compile_config.ts). See
  * tools/COMPILE.md.
  *
  * ```sh
@@ -30,7 +31,9 @@ import {
   type AppBuild,
   appByName,
   APPS,
+  type AppSpec,
   compileArgs,
+  resolveBuild,
   ROOT,
   SHIM,
 } from "./compile_config.ts";
@@ -321,7 +324,7 @@ async function compileApp(
  * against; throws when the binary does not behave.
  */
 async function smokeTest(
-  app: AppBuild,
+  app: AppSpec,
   bin: string,
   cwd: string,
 ): Promise<string | undefined> {
@@ -339,7 +342,7 @@ async function smokeTest(
 
 /** Command-line options of the task. */
 interface Options {
-  apps: AppBuild[];
+  apps: AppSpec[];
   out: string;
   timeoutMs: number;
   probeMs: number;
@@ -436,9 +439,14 @@ export async function main(argv: string[]): Promise<number> {
     await ensureShim();
     const warnings: string[] = [];
     for (const app of opts.apps) {
-      console.log(`compile: ${app.entry} -> ${app.binary}`);
+      const build = await resolveBuild(app);
+      console.log(
+        `compile: ${app.entry} -> ${app.binary} (also carrying ${
+          build.include.join(", ")
+        })`,
+      );
       const bin = `${staging}/${app.binary}`;
-      await compileApp(app, bin, opts.timeoutMs);
+      await compileApp(build, bin, opts.timeoutMs);
       const warning = await smokeTest(app, bin, staging);
       if (warning) warnings.push(warning);
     }
