@@ -109,6 +109,9 @@ export interface LinkStatus {
   fullDuplex: boolean;
 }
 
+/** Only Port makes queues: a queue object is one that was checked. */
+const CHECKED: unique symbol = Symbol("dpdk.checked");
+
 /**
  * An RX queue of a port, checked once against the device
  * ({@linkcode Port.rxQueue}) and then used in hot calls.
@@ -120,7 +123,10 @@ export class RxQueue {
   readonly queue: number;
 
   /** @internal use {@linkcode Port.rxQueue} */
-  constructor(port: number, queue: number) {
+  constructor(token: typeof CHECKED, port: number, queue: number) {
+    if (token !== CHECKED) {
+      throw new TypeError("make queues with port.rxQueue(q)");
+    }
     this.port = port;
     this.queue = queue;
   }
@@ -159,7 +165,10 @@ export class TxQueue {
   readonly queue: number;
 
   /** @internal use {@linkcode Port.txQueue} */
-  constructor(port: number, queue: number) {
+  constructor(token: typeof CHECKED, port: number, queue: number) {
+    if (token !== CHECKED) {
+      throw new TypeError("make queues with port.txQueue(q)");
+    }
     this.port = port;
     this.queue = queue;
   }
@@ -240,7 +249,7 @@ export class Port {
         `port ${this.id} has no RX queue ${q} (${n} configured)`,
       );
     }
-    return new RxQueue(this.id, q);
+    return new RxQueue(CHECKED, this.id, q);
   }
 
   /**
@@ -255,7 +264,7 @@ export class Port {
         `port ${this.id} has no TX queue ${q} (${n} configured)`,
       );
     }
-    return new TxQueue(this.id, q);
+    return new TxQueue(CHECKED, this.id, q);
   }
 
   /** @internal */

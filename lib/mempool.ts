@@ -21,6 +21,9 @@ import {
 import { type PtrArray, unsafeArrayPointer, unsafePointerFrom } from "./ptr.ts";
 import { checkName } from "./ring.ts";
 
+/** Only this module makes PktmbufPools: one is a checked pktmbuf pool. */
+const CHECKED: unique symbol = Symbol("dpdk.pktmbuf");
+
 /** Options of {@linkcode Mempool.create}. */
 export interface MempoolOptions {
   /** Per-lcore cache size (default 0: no cache). */
@@ -266,7 +269,7 @@ export class Mempool {
           socket,
         ),
     );
-    return new PktmbufPool(name, p, true, room);
+    return new PktmbufPool(CHECKED, name, p, true, room);
   }
 
   /** The `struct rte_mempool *`. Unsafe: valid only while the pool lives. */
@@ -391,11 +394,17 @@ export class PktmbufPool extends Mempool {
 
   /** @internal use {@linkcode Mempool.createPktmbuf} or `lookup` */
   constructor(
+    token: typeof CHECKED,
     name: string,
     ptr: Deno.PointerObject,
     owned: boolean,
     dataRoom: number,
   ) {
+    if (token !== CHECKED) {
+      throw new TypeError(
+        "make pktmbuf pools with Mempool.createPktmbuf or PktmbufPool.lookup",
+      );
+    }
     super(name, ptr, owned);
     this.dataRoomSize = dataRoom;
   }
@@ -419,7 +428,7 @@ export class PktmbufPool extends Mempool {
         -room,
       );
     }
-    return new PktmbufPool(name, p, false, room);
+    return new PktmbufPool(CHECKED, name, p, false, room);
   }
 
   /** @internal the descriptor an lcore worker rebuilds it from. */
