@@ -7,7 +7,8 @@
 #   ./setup.sh         only the setup
 #
 # Each step checks first and changes nothing that is already in place:
-# apt packages (libdpdk-dev dpdk dpdk-doc, build tools, python3), Deno
+# apt packages (libdpdk-dev dpdk dpdk-doc, build tools, python3, and the
+# packet tests' oracles python3-scapy tshark tcpdump hexdump), Deno
 # (npm package deno@2), hugepages (1 GiB reserved and hugetlbfs mounted
 # when none are), and the C shim (make -C shim).
 set -euo pipefail
@@ -19,7 +20,7 @@ die() { printf 'setup.sh: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "run me as root: DPDK needs hugepages and /var/run/dpdk. Try: sudo $0 ${*:-}"
 
 # 1. Debian packages
-pkgs=(libdpdk-dev dpdk dpdk-doc make gcc pkg-config python3)
+pkgs=(libdpdk-dev dpdk dpdk-doc make gcc pkg-config python3 python3-scapy tshark tcpdump bsdextrautils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -64,10 +65,7 @@ make -s -C shim
 case "${1:-}" in
   demo)
     say "demo: the client/server pipeline on two net_null ports"
-    if [ -f apps/client_server_demo.ts ]; then
-      exec deno run -A apps/client_server_demo.ts
-    fi
-    exec deno run -A examples/ring_demo.ts
+    exec deno run -A apps/client_server_demo.ts
     ;;
   test)
     say "test suite"
