@@ -10,7 +10,7 @@
  *
  *   deno run -A examples/l2fwd.ts                # 5 s on two net_null ports
  *   deno run -A examples/l2fwd.ts -- -t 0        # until Ctrl-C
- *   deno run -A examples/l2fwd.ts -l 0,1 --no-pci --file-prefix=me \
+ *   deno run -A examples/l2fwd.ts -l 0,1 --file-prefix=me \
  *     --vdev=net_null0 --vdev=net_null1 -- -t 10 --no-work
  *
  * net_null's RX hands out pool mbufs without writing their data, so before
@@ -21,35 +21,28 @@
  */
 
 import {
-  cleanupEal,
-  initEal,
-  launchLcores,
+  defineLcore,
   type LcoreContext,
   MbufBurst,
   Mempool,
+  type PktmbufPool,
   Port,
-  removeRuntimeFiles,
+  runExperiment,
+  type RxQueue,
+  type TxQueue,
   workerLcores,
 } from "../mod.ts";
 
-const DEFAULT_EAL = [
-  "-l",
-  "0,1",
-  "--no-pci",
-  `--file-prefix=ex_l2fwd_${Deno.pid}`,
-  "--vdev=net_null0",
-  "--vdev=net_null1",
-  "--log-level=lib.eal:error",
-];
 const BURST = 32;
 const NB_MBUF = 8191;
 const NB_DESC = 1024;
 const FRAME_LEN = 64;
 
-/** What the forwarding lcore gets from the main thread. */
+/** What the forwarding lcore gets: queue i belongs to port i. */
 interface FwdData {
-  ports: number[];
-  pool: bigint;
+  rxqs: RxQueue[];
+  txqs: TxQueue[];
+  pool: PktmbufPool;
   work: boolean;
 }
 
@@ -76,22 +69,22 @@ export function swapAndCount(
 }
 
 /** The forwarding lcore (this module's default export runs in a worker). */
-export default function forward(ctx: LcoreContext<FwdData>) {
-  const { ports, work } = ctx.data;
-  const burst = new MbufBurst(Mempool.fromAddress(ctx.data.pool), BURST);
+const forward = defineLcore((ctx: LcoreContext<FwdData>) => {
+  const { rxqs, txqs, pool, work } = ctx.data;
+  const burst = new MbufBurst(pool, BURST);
   const dv = burst.view.data, off = burst.off;
-  const rx = new Float64Array(ports.length);
-  const tx = new Float64Array(ports.length);
-  const dropped = new Float64Array(ports.length);
+  const rx = new Float64Array(rxqs.length);
+  const tx = new Float64Array(rxqs.length);
+  const dropped = new Float64Array(rxqs.length);
   const byType = new Float64Array(65536);
   while (ctx.running()) {
-    for (let p = 0; p < ports.length; p++) {
-      const n = burst.receive(ports[p], 0); // rx burst + locate: one FFI call
+    for (let p = 0; p < rxqs.length; p++) {
+      const n = burst.receive(rxqs[p]); // rx burst + locate: one FFI call
       if (n === 0) continue;
       rx[p] += n;
       if (work) swapAndCount(dv, off, n, byType);
       const out = p ^ 1;
-      const sent = burst.send(ports[out], 0, n); // frees what is not sent
+      const sent = burst.send(txqs[out], n); // frees what is not sent
       tx[out] += sent;
       dropped[out] += n - sent;
     }
@@ -101,117 +94,109 @@ export default function forward(ctx: LcoreContext<FwdData>) {
     if (c > 0) etherTypes["0x" + t.toString(16).padStart(4, "0")] = c;
   });
   return { rx: [...rx], tx: [...tx], dropped: [...dropped], etherTypes };
-}
+});
+export default forward;
 
 /** Writes a frame of a known EtherType into every mbuf of the pool. */
-function prefill(pool: Mempool): void {
+function prefill(pool: PktmbufPool): void {
   const types = [...Array(7).fill(0x0800), 0x86dd, 0x86dd, 0x0806];
   const macs = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2]; // dst, src
   const all = new MbufBurst(pool, pool.size);
-  let n = 0;
-  while (n < pool.size && pool.allocMbufs(all.mbufs.subarray(n, n + 1), 1)) n++;
-  all.locate(n);
+  if (!all.alloc(pool.size)) throw new Error("cannot allocate the whole pool");
   const b = all.view.bytes, dv = all.view.data;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < pool.size; i++) {
     b.fill(0, all.off[i], all.off[i] + FRAME_LEN);
     b.set(macs, all.off[i]);
     dv.setUint16(all.off[i] + 12, types[i % 10]);
   }
-  all.free(0, n);
-}
-
-/** Parses `-t SECONDS` and `--no-work` from the application arguments. */
-function parseApp(args: string[]): { seconds: number; work: boolean } {
-  const i = args.indexOf("-t");
-  const seconds = i < 0 ? 5 : Number(args[i + 1]);
-  if (!(seconds >= 0)) throw new Error(`-t wants seconds, got ${args[i + 1]}`);
-  return { seconds, work: !args.includes("--no-work") };
-}
-
-async function main(): Promise<void> {
-  const argv = Deno.args.length === 0 || Deno.args[0] === "--"
-    ? [...DEFAULT_EAL, ...Deno.args]
-    : Deno.args;
-  const eal = initEal(argv, "l2fwd");
-  const ports: Port[] = [];
-  let pool: Mempool | undefined;
-  try {
-    const { seconds, work } = parseApp(eal.args);
-    const ids = Port.ids();
-    if (ids.length < 2 || ids.length % 2 !== 0) {
-      throw new Error(`need an even number of ports, got ${ids.length}`);
-    }
-    const lcore = workerLcores()[0];
-    if (lcore === undefined) throw new Error("need a worker lcore (-l 0,1)");
-    pool = Mempool.createPktmbuf("l2fwd_pool", NB_MBUF);
-    prefill(pool);
-    for (const id of ids) {
-      const port = new Port(id);
-      port.configure({ rxQueues: 1, txQueues: 1 });
-      port.setupRxQueue(0, NB_DESC, pool);
-      port.setupTxQueue(0, NB_DESC);
-      port.start();
-      ports.push(port);
-    }
-
-    console.log(`forwarding on lcore ${lcore}, ${ids.length} ports`);
-    const start = performance.now();
-    const group = launchLcores<FwdData>(new URL(import.meta.url), {
-      lcores: [lcore],
-      data: { ports: ids, pool: pool.address, work },
-    });
-    const stop = () => group.stop();
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-    const portTx = () => ports.reduce((n, p) => n + p.stats().opackets, 0);
-    let last = start, lastTx = 0, s = 0;
-    const tick = setInterval(() => {
-      const now = performance.now(), tx = portTx();
-      const mpps = (tx - lastTx) / (now - last) / 1e3;
-      console.log(`${++s}s: ${mpps.toFixed(3)} Mpps forwarded`);
-      [last, lastTx] = [now, tx];
-      if (seconds > 0 && s >= seconds) group.stop();
-    }, 1000);
-    const [{ result }] = await group.join().finally(() => {
-      clearInterval(tick);
-      Deno.removeSignalListener("SIGINT", stop);
-      Deno.removeSignalListener("SIGTERM", stop);
-    });
-    const r = result as ReturnType<typeof forward>;
-    const elapsed = (performance.now() - start) / 1000;
-    const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
-    console.log(JSON.stringify({
-      example: "l2fwd",
-      impl: "ts",
-      work,
-      seconds: Number(elapsed.toFixed(3)),
-      ports: ids.map((port, i) => ({
-        port,
-        rx: r.rx[i],
-        tx: r.tx[i],
-        dropped: r.dropped[i],
-      })),
-      rx: sum(r.rx),
-      tx: sum(r.tx),
-      dropped: sum(r.dropped),
-      mpps: Number((sum(r.tx) / elapsed / 1e6).toFixed(3)),
-      portOpackets: portTx(), // the ports' own count: equals tx
-      etherTypes: r.etherTypes,
-    }));
-  } finally {
-    for (const port of ports) {
-      port.stop();
-      port.close();
-    }
-    pool?.[Symbol.dispose]();
-    cleanupEal();
-    removeRuntimeFiles();
-  }
+  all.freeFirst(pool.size);
 }
 
 if (import.meta.main) {
-  await main().catch((e) => {
-    console.error(`l2fwd: ${e.message}`);
-    Deno.exit(1);
-  });
+  Deno.exit(
+    await runExperiment({
+      name: "l2fwd",
+      usage: "deno run -A examples/l2fwd.ts [EAL options] -- " +
+        "[-t SECONDS] [--no-work]\n" +
+        "  -t SECONDS  run time, whole seconds (default 5; 0: until Ctrl-C)\n" +
+        "  --no-work   forward only: no MAC swap, no EtherType count",
+      eal: ["-l", "0,1", "--vdev=net_null0", "--vdev=net_null1"],
+      seconds: 5,
+      options: {
+        boolean: ["work"],
+        negatable: ["work"],
+        default: { work: true },
+      },
+      parse: (raw) => ({ work: raw.work === true }),
+      main: async (ctx) => {
+        const { work } = ctx.args;
+        const ids = Port.ids();
+        if (ids.length < 2 || ids.length % 2 !== 0) {
+          throw new RangeError(
+            `need an even number of ports, got ${ids.length}`,
+          );
+        }
+        const lcore = workerLcores()[0];
+        if (lcore === undefined) {
+          throw new RangeError("need a worker lcore (-l 0,1)");
+        }
+        const pool = ctx.use(Mempool.createPktmbuf("l2fwd_pool", NB_MBUF));
+        prefill(pool);
+        const ports = ids.map((id) => {
+          const port = new Port(id);
+          port.configure({ rxQueues: 1, txQueues: 1 });
+          port.setupRxQueue(0, NB_DESC, pool);
+          port.setupTxQueue(0, NB_DESC);
+          port.start();
+          ctx.defer(() => {
+            port.stop();
+            port.close();
+          });
+          return port;
+        });
+
+        const start = performance.now();
+        const group = ctx.launch<typeof forward>(new URL(import.meta.url), {
+          lcores: [lcore],
+          data: {
+            rxqs: ports.map((p) => p.rxQueue(0)),
+            txqs: ports.map((p) => p.txQueue(0)),
+            pool,
+            work,
+          },
+        });
+        await group.started;
+        console.log(`forwarding on lcore ${lcore}, ${ids.length} ports`);
+        const portTx = () => ports.reduce((n, p) => n + p.stats().opackets, 0);
+        let last = performance.now(), lastTx = portTx();
+        ctx.everySecond((s) => {
+          const now = performance.now(), tx = portTx();
+          const mpps = (tx - lastTx) / (now - last) / 1e3;
+          console.log(`${s}s: ${mpps.toFixed(3)} Mpps forwarded`);
+          [last, lastTx] = [now, tx];
+        });
+        const [{ result }] = await group.join();
+        const r = result as Awaited<ReturnType<typeof forward>>;
+        const elapsed = (performance.now() - start) / 1000;
+        const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+        return {
+          impl: "ts",
+          work,
+          seconds: Number(elapsed.toFixed(3)),
+          ports: ids.map((port, i) => ({
+            port,
+            rx: r.rx[i],
+            tx: r.tx[i],
+            dropped: r.dropped[i],
+          })),
+          rx: sum(r.rx),
+          tx: sum(r.tx),
+          dropped: sum(r.dropped),
+          mpps: Number((sum(r.tx) / elapsed / 1e6).toFixed(3)),
+          portOpackets: portTx(), // the ports' own count: equals tx
+          etherTypes: r.etherTypes,
+        };
+      },
+    }),
+  );
 }

@@ -14,42 +14,37 @@
  *   deno run -A examples/pktgen.ts                     # 1 Mpps for 5 s
  *   deno run -A examples/pktgen.ts -- --rate 0 -t 3    # as fast as it goes
  *   deno run -A examples/pktgen.ts -- --rate 250000 --size 128 -t 0  # Ctrl-C
- *   deno run -A examples/pktgen.ts -l 0,1 --no-pci --file-prefix=me \
+ *   deno run -A examples/pktgen.ts -l 0,1 --file-prefix=me \
  *     --vdev=net_null0 -- --rate 1000
  *
  * @module
  */
 
 import {
-  cleanupEal,
-  initEal,
-  launchLcores,
+  defineLcore,
+  intArg,
   type LcoreContext,
   mainLcore,
   MbufBurst,
   Mempool,
+  type PktmbufPool,
   Port,
-  removeRuntimeFiles,
+  runExperiment,
   tscCycles,
   tscHz,
+  type TxQueue,
   workerLcores,
 } from "../mod.ts";
 
-const DEFAULT_EAL = [
-  "-l",
-  "0,1",
-  "--no-pci",
-  `--file-prefix=ex_pktgen_${Deno.pid}`,
-  "--vdev=net_null0",
-  "--log-level=lib.eal:error",
-];
 const BURST = 32;
 const NB_MBUF = 4095;
 const SEQ_OFF = 42; // the UDP payload starts with a 32-bit sequence number
+const MAX_SIZE = 2048;
 
+/** What the generating lcore gets. */
 interface GenData {
-  port: number;
-  pool: bigint;
+  txq: TxQueue;
+  pool: PktmbufPool;
   rate: number;
   size: number;
 }
@@ -73,10 +68,10 @@ function udpFrame(size: number): Uint8Array {
   return f;
 }
 
-/** The generating lcore. */
-export default function generate(ctx: LcoreContext<GenData>) {
-  const { port, rate, size } = ctx.data;
-  const burst = new MbufBurst(Mempool.fromAddress(ctx.data.pool), BURST);
+/** The generating lcore (this module's default export runs in a worker). */
+const generate = defineLcore((ctx: LcoreContext<GenData>) => {
+  const { txq, pool, rate, size } = ctx.data;
+  const burst = new MbufBurst(pool, BURST);
   const frame = udpFrame(size);
   const bytes = burst.view.bytes, dv = burst.view.data;
   const off = burst.off, len = burst.len;
@@ -99,102 +94,81 @@ export default function generate(ctx: LcoreContext<GenData>) {
       len[i] = size;
     }
     burst.applyLengths(n); // data_len = pkt_len = len[i]
-    sent += burst.send(port, 0, n); // frees what the queue refuses
+    sent += burst.send(txq, n); // frees what the queue refuses
   }
   return { generated: seq, sent, noMbuf };
-}
-
-/** `--rate PPS`, `--size BYTES`, `-t SECONDS` from the app arguments. */
-function parseApp(args: string[]) {
-  const num = (name: string, def: number) => {
-    const i = args.indexOf(name);
-    const v = i < 0 ? def : Number(args[i + 1]);
-    if (!Number.isInteger(v) || v < 0) {
-      throw new Error(
-        `${name} wants a non-negative integer, got ${args[i + 1]}`,
-      );
-    }
-    return v;
-  };
-  const size = num("--size", 64);
-  if (size < SEQ_OFF + 4 || size > 2048) {
-    throw new Error(`--size must be in ${SEQ_OFF + 4}..2048, got ${size}`);
-  }
-  return { rate: num("--rate", 1_000_000), size, seconds: num("-t", 5) };
-}
-
-async function main(): Promise<void> {
-  const argv = Deno.args.length === 0 || Deno.args[0] === "--"
-    ? [...DEFAULT_EAL, ...Deno.args]
-    : Deno.args;
-  const eal = initEal(argv, "pktgen");
-  let started: Port | undefined, pool: Mempool | undefined;
-  try {
-    const { rate, size, seconds } = parseApp(eal.args);
-    if (Port.count() === 0) {
-      throw new Error("no port: add one, e.g. --vdev=net_null0");
-    }
-    const port = new Port(Port.ids()[0]);
-    pool = Mempool.createPktmbuf("pktgen_pool", NB_MBUF);
-    port.configure({ rxQueues: 1, txQueues: 1 });
-    port.setupRxQueue(0, 512, pool);
-    port.setupTxQueue(0, 1024);
-    port.start();
-    started = port;
-    const lcore = workerLcores()[0] ?? mainLcore();
-    const group = launchLcores<GenData>(new URL(import.meta.url), {
-      lcores: [lcore],
-      data: { port: port.id, pool: pool.address, rate, size },
-    });
-    console.log(
-      `generating ${size}-byte frames on port ${port.id} (${port.name}) ` +
-        `at ${rate ? rate + " pps" : "full speed"}, lcore ${lcore}`,
-    );
-    const stop = () => group.stop();
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-    const perSecond: number[] = [];
-    let last = performance.now(), lastTx = port.stats().opackets;
-    const tick = setInterval(() => {
-      const now = performance.now(), tx = port.stats().opackets;
-      const pps = Math.round((tx - lastTx) / (now - last) * 1000);
-      perSecond.push(pps);
-      console.log(`${perSecond.length}s: ${pps} pps`);
-      [last, lastTx] = [now, tx];
-      if (seconds > 0 && perSecond.length >= seconds) group.stop();
-    }, 1000);
-    const [{ result }] = await group.join().finally(() => {
-      clearInterval(tick);
-      Deno.removeSignalListener("SIGINT", stop);
-      Deno.removeSignalListener("SIGTERM", stop);
-    });
-    const r = result as ReturnType<typeof generate>;
-    const st = port.stats();
-    console.log(JSON.stringify({
-      example: "pktgen",
-      rate,
-      size,
-      perSecond,
-      meanPps: Math.round(
-        perSecond.reduce((a, b) => a + b, 0) / Math.max(1, perSecond.length),
-      ),
-      generated: r.generated,
-      sent: r.sent,
-      noMbuf: r.noMbuf,
-      portOpackets: st.opackets,
-    }));
-  } finally {
-    started?.stop();
-    started?.close();
-    pool?.[Symbol.dispose]();
-    cleanupEal();
-    removeRuntimeFiles();
-  }
-}
+});
+export default generate;
 
 if (import.meta.main) {
-  await main().catch((e) => {
-    console.error(`pktgen: ${e.message}`);
-    Deno.exit(1);
-  });
+  Deno.exit(
+    await runExperiment({
+      name: "pktgen",
+      usage: "deno run -A examples/pktgen.ts [EAL options] -- " +
+        "[--rate PPS] [--size BYTES] [-t SECONDS]\n" +
+        "  --rate PPS    packets per second (default 1000000; 0: full speed)\n" +
+        `  --size BYTES  frame size, ${
+          SEQ_OFF + 4
+        }..${MAX_SIZE} (default 64)\n` +
+        "  -t SECONDS    run time, whole seconds (default 5; 0: until Ctrl-C)",
+      eal: ["-l", "0,1", "--vdev=net_null0"],
+      seconds: 5,
+      options: { string: ["rate", "size"] },
+      parse: (raw) => ({
+        rate: intArg(raw, "rate", 1_000_000),
+        size: intArg(raw, "size", 64, SEQ_OFF + 4, MAX_SIZE),
+      }),
+      main: async (ctx) => {
+        const { rate, size } = ctx.args;
+        const id = Port.ids()[0];
+        if (id === undefined) {
+          throw new RangeError("no port: add one, e.g. --vdev=net_null0");
+        }
+        const pool = ctx.use(Mempool.createPktmbuf("pktgen_pool", NB_MBUF));
+        const port = new Port(id);
+        port.configure({ rxQueues: 1, txQueues: 1 });
+        port.setupRxQueue(0, 512, pool);
+        port.setupTxQueue(0, 1024);
+        port.start();
+        ctx.defer(() => {
+          port.stop();
+          port.close();
+        });
+        const lcore = workerLcores()[0] ?? mainLcore();
+        const group = ctx.launch<typeof generate>(new URL(import.meta.url), {
+          lcores: [lcore],
+          data: { txq: port.txQueue(0), pool, rate, size },
+        });
+        await group.started;
+        console.log(
+          `generating ${size}-byte frames on port ${port.id} (${port.name}) ` +
+            `at ${rate ? rate + " pps" : "full speed"}, lcore ${lcore}`,
+        );
+        const perSecond: number[] = [];
+        let last = performance.now(), lastTx = port.stats().opackets;
+        ctx.everySecond(() => {
+          const now = performance.now(), tx = port.stats().opackets;
+          const pps = Math.round((tx - lastTx) / (now - last) * 1000);
+          perSecond.push(pps);
+          console.log(`${perSecond.length}s: ${pps} pps`);
+          [last, lastTx] = [now, tx];
+        });
+        const [{ result }] = await group.join();
+        const r = result as Awaited<ReturnType<typeof generate>>;
+        return {
+          rate,
+          size,
+          perSecond,
+          meanPps: Math.round(
+            perSecond.reduce((a, b) => a + b, 0) /
+              Math.max(1, perSecond.length),
+          ),
+          generated: r.generated,
+          sent: r.sent,
+          noMbuf: r.noMbuf,
+          portOpackets: port.stats().opackets,
+        };
+      },
+    }),
+  );
 }

@@ -15,7 +15,7 @@
  *
  *   deno run -A examples/ring_pingpong.ts
  *   deno run -A examples/ring_pingpong.ts -- --samples 1000000 -t 5
- *   deno run -A examples/ring_pingpong.ts -l 0,1 --no-pci --file-prefix=me
+ *   deno run -A examples/ring_pingpong.ts --lcores=2@0,3@1 --file-prefix=me
  *
  * Prints a table, then a JSON line.
  *
@@ -23,52 +23,46 @@
  */
 
 import {
-  cleanupEal,
-  initEal,
-  launchLcores,
+  defineLcore,
+  intArg,
   type LcoreContext,
   mainLcore,
   MbufBurst,
   Mempool,
-  removeRuntimeFiles,
+  type PktmbufPool,
   Ring,
+  runExperiment,
   tscCycles,
   tscHz,
   workerLcores,
 } from "../mod.ts";
 
-const DEFAULT_EAL = [
-  "-l",
-  "0,1",
-  "--no-pci",
-  `--file-prefix=ex_pingpong_${Deno.pid}`,
-  "--log-level=lib.eal:error",
-];
 const BURST = 32;
 const RING_SIZE = 4096; // more than anything in flight: enqueues never fail
 const NB_MBUF = 4095;
 const WARMUP = 10_000; // untimed round trips first (JIT, caches)
 
+/** What each lcore gets. */
 interface PingData {
   role: "ping" | "pong";
-  toPong: bigint;
-  toPing: bigint;
-  pool: bigint;
+  toPong: Ring;
+  toPing: Ring;
+  pool: PktmbufPool;
   samples: number;
   seconds: number;
   inflight: number;
 }
 
 /** Each lcore's main function: ping or pong, by `ctx.data.role`. */
-export default function pingPong(ctx: LcoreContext<PingData>) {
-  const toPong = Ring.fromAddress(ctx.data.toPong);
-  const toPing = Ring.fromAddress(ctx.data.toPing);
-  const burst = new MbufBurst(Mempool.fromAddress(ctx.data.pool), BURST);
+const pingPong = defineLcore((ctx: LcoreContext<PingData>) => {
+  const { toPong, toPing, pool } = ctx.data;
+  const burst = new MbufBurst(pool, BURST);
   if (ctx.data.role === "pong") return pong(ctx, burst, toPong, toPing);
   const result = ping(ctx, burst, toPong, toPing);
   ctx.post("done"); // the main thread then stops pong
   return result;
-}
+});
+export default pingPong;
 
 /** Echoes everything that arrives. */
 function pong(ctx: LcoreContext, burst: MbufBurst, inp: Ring, out: Ring) {
@@ -87,13 +81,12 @@ function ping(
   inp: Ring,
 ) {
   const { samples, seconds, inflight } = ctx.data;
-  const pool = Mempool.fromAddress(ctx.data.pool);
   const hz = tscHz();
   let sent = 0, received = 0;
 
   // 1. latency: one mbuf goes round alone
   const rtt = new Float64Array(samples);
-  if (!pool.allocMbufs(burst.mbufs, 1)) throw new Error("no mbuf");
+  if (!burst.alloc(1)) throw new Error("no mbuf");
   let t = 0, timed = 0;
   for (let i = -WARMUP; i < samples && ctx.running(); i++) {
     if (i === 0) t = tscCycles(); // the batch starts after the warm-up
@@ -106,7 +99,7 @@ function ping(
     received += got;
   }
   const batchNs = (tscCycles() - t) / hz * 1e9 / Math.max(1, timed);
-  burst.free(0, received === sent ? 1 : 0);
+  burst.freeFirst(received === sent ? 1 : 0);
 
   // the timer's own cost (warm now): back-to-back reads, the least seen
   let timer = Infinity;
@@ -119,7 +112,7 @@ function ping(
   let out0 = 0;
   while (out0 < inflight) {
     const n = Math.min(BURST, inflight - out0);
-    if (!pool.allocMbufs(burst.mbufs, n)) throw new Error("pool too small");
+    if (!burst.alloc(n)) throw new Error("pool too small");
     out0 += burst.enqueue(out, n);
   }
   sent += out0;
@@ -135,7 +128,7 @@ function ping(
   received += rounds;
   for (let back = 0; back < out0 && ctx.running();) { // drain, free
     const n = burst.dequeue(inp);
-    burst.free(0, n);
+    burst.freeFirst(n);
     back += n;
     received += n;
   }
@@ -158,105 +151,84 @@ function ping(
   };
 }
 
-/** `--samples N`, `-t SECONDS`, `--inflight N` from the app arguments. */
-function parseApp(args: string[]) {
-  const num = (name: string, def: number) => {
-    const i = args.indexOf(name);
-    const v = i < 0 ? def : Number(args[i + 1]);
-    if (!Number.isInteger(v) || v < 0) {
-      throw new Error(
-        `${name} wants a non-negative integer, got ${args[i + 1]}`,
-      );
-    }
-    return v;
-  };
-  const inflight = num("--inflight", 512);
-  if (inflight < BURST || inflight > RING_SIZE / 2) {
-    throw new Error(`--inflight must be in ${BURST}..${RING_SIZE / 2}`);
-  }
-  return {
-    samples: num("--samples", 100_000),
-    seconds: num("-t", 2),
-    inflight,
-  };
-}
-
-async function main(): Promise<void> {
-  const argv = Deno.args.length === 0 || Deno.args[0] === "--"
-    ? [...DEFAULT_EAL, ...Deno.args]
-    : Deno.args;
-  const eal = initEal(argv, "ring_pingpong");
-  try {
-    const app = parseApp(eal.args);
-    const pongLcore = workerLcores()[0];
-    if (pongLcore === undefined) throw new Error("need two lcores (-l 0,1)");
-    const flags = { singleProducer: true, singleConsumer: true };
-    using toPong = Ring.create("pp_to_pong", RING_SIZE, flags);
-    using toPing = Ring.create("pp_to_ping", RING_SIZE, flags);
-    using pool = Mempool.createPktmbuf("pp_pool", NB_MBUF);
-    const group = launchLcores<PingData>(new URL(import.meta.url), {
-      lcores: [mainLcore(), pongLcore],
-      data: (_, i) => ({
-        role: i === 0 ? "ping" : "pong",
-        toPong: toPong.address,
-        toPing: toPing.address,
-        pool: pool.address,
-        ...app,
-      }),
-      onMessage: () => group.stop(),
-    });
-    const stop = () => group.stop();
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-    const [p, q] = await group.join().finally(() => {
-      Deno.removeSignalListener("SIGINT", stop);
-      Deno.removeSignalListener("SIGTERM", stop);
-    });
-    const r = p.result as ReturnType<typeof ping>;
-    const { echoed } = q.result as { echoed: number };
-    const mops = r.throughput.rounds / r.throughput.seconds / 1e6;
-    console.log(
-      `ring ping-pong, lcore ${mainLcore()} <-> lcore ${pongLcore}, ` +
-        `${r.samples} timed round trips, ${app.inflight} in flight for throughput`,
-    );
-    const rows: [string, number, string][] = [
-      ["round trip p50", r.p50, "ns"],
-      ["round trip p90", r.p90, "ns"],
-      ["round trip p99", r.p99, "ns"],
-      ["round trip p99.9", r.p999, "ns"],
-      ["round trip max", r.max, "ns"],
-      ["mean, batch-timed", r.meanBatch, "ns"],
-      ["timer overhead", r.timer, "ns"],
-      ["throughput", mops, "M round trips/s"],
-    ];
-    for (const [what, v, unit] of rows) {
-      console.log(
-        `  ${what.padEnd(18)} ${
-          v.toFixed(v < 100 ? 2 : 0).padStart(9)
-        } ${unit}`,
-      );
-    }
-    console.log(JSON.stringify({
-      example: "ring_pingpong",
-      rttNs: { p50: r.p50, p90: r.p90, p99: r.p99, p999: r.p999, max: r.max },
-      meanBatchNs: r.meanBatch,
-      timerNs: r.timer,
-      samples: r.samples,
-      throughputMops: mops,
-      sent: r.sent,
-      received: r.received,
-      echoed,
-      mbufsInUse: pool.inUseCount(), // 0: every mbuf came home
-    }));
-  } finally {
-    cleanupEal();
-    removeRuntimeFiles();
-  }
-}
-
 if (import.meta.main) {
-  await main().catch((e) => {
-    console.error(`ring_pingpong: ${e.message}`);
-    Deno.exit(1);
-  });
+  Deno.exit(
+    await runExperiment({
+      name: "ring_pingpong",
+      usage: "deno run -A examples/ring_pingpong.ts [EAL options] -- " +
+        "[--samples N] [-t SECONDS] [--inflight N]\n" +
+        "  --samples N    timed round trips of one mbuf (default 100000)\n" +
+        "  -t SECONDS     length of the throughput phase (default 2)\n" +
+        `  --inflight N   mbufs going round in it, ${BURST}..${RING_SIZE / 2}` +
+        " (default 512)",
+      eal: ["-l", "0,1"],
+      options: { string: ["samples", "t", "inflight"] },
+      parse: (raw) => ({
+        samples: intArg(raw, "samples", 100_000),
+        seconds: intArg(raw, "t", 2),
+        inflight: intArg(raw, "inflight", 512, BURST, RING_SIZE / 2),
+      }),
+      main: async (ctx) => {
+        const pongLcore = workerLcores()[0];
+        if (pongLcore === undefined) {
+          throw new RangeError("need two lcores (-l 0,1)");
+        }
+        const flags = { singleProducer: true, singleConsumer: true };
+        const toPong = ctx.use(Ring.create("pp_to_pong", RING_SIZE, flags));
+        const toPing = ctx.use(Ring.create("pp_to_ping", RING_SIZE, flags));
+        const pool = ctx.use(Mempool.createPktmbuf("pp_pool", NB_MBUF));
+        const group = ctx.launch<typeof pingPong>(new URL(import.meta.url), {
+          lcores: [mainLcore(), pongLcore],
+          data: (_, i) => ({
+            role: i === 0 ? "ping" : "pong",
+            toPong,
+            toPing,
+            pool,
+            ...ctx.args,
+          }),
+          onMessage: () => group.stop(),
+        });
+        const [p, q] = await group.join();
+        const r = p.result as ReturnType<typeof ping>;
+        const { echoed } = q.result as ReturnType<typeof pong>;
+        const mops = r.throughput.rounds / r.throughput.seconds / 1e6;
+        console.log(
+          `ring ping-pong, lcore ${mainLcore()} <-> lcore ${pongLcore}, ` +
+            `${r.samples} timed round trips, ${ctx.args.inflight} in flight ` +
+            "for throughput",
+        );
+        const rows: [string, number, string][] = [
+          ["round trip p50", r.p50, "ns"],
+          ["round trip p90", r.p90, "ns"],
+          ["round trip p99", r.p99, "ns"],
+          ["round trip p99.9", r.p999, "ns"],
+          ["round trip max", r.max, "ns"],
+          ["mean, batch-timed", r.meanBatch, "ns"],
+          ["timer overhead", r.timer, "ns"],
+          ["throughput", mops, "M round trips/s"],
+        ];
+        for (const [what, v, unit] of rows) {
+          const num = v.toFixed(v < 100 ? 2 : 0).padStart(9);
+          console.log(`  ${what.padEnd(18)} ${num} ${unit}`);
+        }
+        return {
+          rttNs: {
+            p50: r.p50,
+            p90: r.p90,
+            p99: r.p99,
+            p999: r.p999,
+            max: r.max,
+          },
+          meanBatchNs: r.meanBatch,
+          timerNs: r.timer,
+          samples: r.samples,
+          throughputMops: mops,
+          sent: r.sent,
+          received: r.received,
+          echoed,
+          mbufsInUse: pool.inUseCount(), // 0: every mbuf came home
+        };
+      },
+    }),
+  );
 }
