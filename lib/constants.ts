@@ -16,6 +16,8 @@
 import { fact, factBig } from "../ffi/lib.ts";
 import { FACT_NAMES, type FactName } from "../ffi/contract.ts";
 
+export type { FactName };
+
 /** Facts that are 64-bit flag masks: read them as BigInt. */
 const BIG = new Set<string>([
   "RTE_ETH_RSS_IP",
@@ -25,8 +27,11 @@ const BIG = new Set<string>([
   "RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE",
 ]);
 
-type Upper<S> = S extends `${string}.${string}` ? never : S;
-type BigName =
+/** Names of facts that are constants (not layout fields like `mbuf.port`). */
+export type ConstantName<S = FactName> = S extends `${string}.${string}` ? never
+  : S;
+/** Names of the 64-bit flag masks among them (read as BigInt). */
+export type BigName =
   | "RTE_ETH_RSS_IP"
   | "RTE_ETH_RSS_UDP"
   | "RTE_ETH_RSS_TCP"
@@ -35,7 +40,7 @@ type BigName =
 
 /** The named constants of {@linkcode RTE}: numbers, and BigInt flag masks. */
 export type RteConstants =
-  & { readonly [K in Exclude<Upper<FactName>, BigName>]: number }
+  & { readonly [K in Exclude<ConstantName, BigName>]: number }
   & { readonly [K in BigName]: bigint };
 
 function build(): RteConstants {

@@ -68,6 +68,8 @@ export class LcoreClashError extends DpdkError {
   /** The PID of the process using it. */
   readonly pid: number;
   /**
+   * An error naming the lcore ID, its holder and free IDs.
+   *
    * @param lcore the lcore ID
    * @param pid its holder
    * @param free lcore IDs no process of the group holds (for the hint)

@@ -47,7 +47,11 @@ export class DpdkError extends Error {
  * message names the object, e.g. `ring "PRI_2_SEC" is disposed`.
  */
 export class DisposedError extends DpdkError {
-  /** @param what the object, e.g. `ring "PRI_2_SEC"` */
+  /**
+   * An error naming the disposed object.
+   *
+   * @param what the object, e.g. `ring "PRI_2_SEC"`
+   */
   constructor(what: string) {
     super(what);
     this.message = `${what} is disposed: it can no longer be used`;

@@ -12,13 +12,19 @@ const SRC = "/usr/share/dpdk/examples/multi_process";
 const DEST = `${ROOT}build/c-originals`;
 
 /** The C sample binaries by their C build names. */
-export type CApp = "simple_mp" | "symmetric_mp" | "mp_server" | "mp_client";
+export type CApp =
+  | "simple_mp"
+  | "symmetric_mp"
+  | "mp_server"
+  | "mp_client"
+  | "hotplug_mp";
 
 const DIRS: Record<CApp, string> = {
   simple_mp: "simple_mp",
   symmetric_mp: "symmetric_mp",
   mp_server: "client_server_mp/mp_server",
   mp_client: "client_server_mp/mp_client",
+  hotplug_mp: "hotplug_mp",
 };
 
 async function run(cmd: string, args: string[], cwd?: string): Promise<void> {

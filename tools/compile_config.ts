@@ -96,6 +96,12 @@ export const APPS: readonly AppSpec[] = [
     entry: "apps/mp_client.ts",
     permissions: PERMISSIONS,
   },
+  {
+    name: "hotplug_mp",
+    binary: "dpdk-hotplug_mp",
+    entry: "apps/hotplug_mp.ts",
+    permissions: PERMISSIONS,
+  },
 ];
 
 /** The app named `name` (C name or binary name); throws on an unknown one. */
