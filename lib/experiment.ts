@@ -35,6 +35,7 @@
 
 // a full specifier: a script importing the package from elsewhere has no
 // import map for "@std/..."
+// deno-lint-ignore no-import-prefix
 import { parseArgs } from "npm:deno-std@1.4.0/cli/parse_args.js";
 import { ShimLoadError } from "../ffi/lib.ts";
 import {
@@ -452,7 +453,8 @@ export function planExperiment<A = RawArgs>(
 export function describeError(name: string, e: unknown): string {
   if (
     e instanceof UsageError || e instanceof RangeError ||
-    e instanceof DpdkError || e instanceof ShimLoadError
+    e instanceof DpdkError || e instanceof ShimLoadError ||
+    (e instanceof Error && e.name === "SecondaryStartError")
   ) return `${name}: ${e.message}`;
   if (e instanceof Error) return `${name}: ${e.stack ?? e.message}`;
   return `${name}: ${String(e)}`;
@@ -563,6 +565,9 @@ export async function runExperiment<
       }
       if (plan.seconds > 0 && second >= plan.seconds) stop("time");
     }, 1000);
+    signal.addEventListener("abort", () => clearInterval(clock), {
+      once: true,
+    });
   };
   const ctx: ExperimentContext<A> = {
     name,
