@@ -11,6 +11,11 @@ import { RTE } from "./constants.ts";
 import { invalidateAll } from "./handle.ts";
 import { ClaimTable } from "./claims.ts";
 import { removeGroupFiles } from "./proc.ts";
+import {
+  type AttachOptions,
+  prepareAttach,
+  recoverFailedAttach,
+} from "./attach.ts";
 
 export {
   processAlive,
@@ -53,6 +58,13 @@ export interface EalOptions {
    * group's files (default false: secondaries may still need them).
    */
   removeFilesOnCleanup?: boolean;
+  /**
+   * Robust attach of a secondary (see `prepareAttach`): refuse at once
+   * when no primary runs, and start the process anew when the primary's
+   * memory lies where this process has mappings (default: up to 8 fresh
+   * starts; `{ maxReexecs: 0 }` only reports).
+   */
+  attach?: AttachOptions;
 }
 
 /** Name of the memzone in which processes claim their lcore IDs. */
@@ -143,6 +155,9 @@ export function initEal(
     throw new DpdkError("rte_eal_init: already initialised", RTE.EALREADY);
   }
   const { eal: given, app } = splitArgs(argv);
+  // a secondary: no primary -> one line; its memory where we have mappings
+  // -> a fresh start of this process (see attach.ts)
+  const attach = prepareAttach(given, opts.attach);
   const eal = given.some((a) => a.startsWith("--base-virtaddr"))
     ? given
     : [...given, `--base-virtaddr=${DEFAULT_BASE_VIRTADDR}`];
@@ -155,7 +170,10 @@ export function initEal(
   lib().shim_set_errno(0);
   const ret = lib().rte_eal_init(strings.length, new Uint8Array(ptrs.buffer));
   if (ret < 0) {
-    throw new DpdkError(`rte_eal_init(${given.join(" ")})`, rteErrno());
+    const errno = rteErrno();
+    // a late clash restarts the process; the failed attempt's files go
+    if (attach !== undefined) recoverFailedAttach(attach, opts.attach);
+    throw new DpdkError(`rte_eal_init(${given.join(" ")})`, errno);
   }
   initialised = true;
   removeFiles = opts.removeFilesOnCleanup ?? false;
