@@ -16,12 +16,17 @@
  * net_null's RX hands out pool mbufs without writing their data, so before
  * forwarding every mbuf of the pool gets a frame of a known EtherType
  * (7 IPv4 : 2 IPv6 : 1 ARP). Prints a line per second, then a JSON line.
+ * `--dump N` prints a tcpdump-style line for each of the first N frames
+ * received (`#1 port 0: IP 10.0.0.1.1024 > 10.0.0.2.9: UDP, length 18`),
+ * read in place through the pool view; malformed frames are described as
+ * such (`summarize` never throws on packet contents).
  *
  * @module
  */
 
 import {
   defineLcore,
+  intArg,
   type LcoreContext,
   MbufBurst,
   Mempool,
@@ -29,6 +34,7 @@ import {
   Port,
   runExperiment,
   type RxQueue,
+  summarize,
   type TxQueue,
   workerLcores,
 } from "../mod.ts";
@@ -44,6 +50,8 @@ interface FwdData {
   txqs: TxQueue[];
   pool: PktmbufPool;
   work: boolean;
+  /** Frames to print a summary of (the first received). */
+  dump: number;
 }
 
 /**
@@ -68,11 +76,33 @@ export function swapAndCount(
   }
 }
 
+/**
+ * Prints the summary of the first `n` frames of a received burst, until
+ * `max` were printed in all (`done` so far); returns the new count. The
+ * frames are read in place (`bytes[off[i] .. off[i] + len[i])`).
+ */
+export function dumpFrames(
+  bytes: Uint8Array,
+  off: Uint32Array,
+  len: Uint16Array,
+  n: number,
+  port: number,
+  done: number,
+  max: number,
+  print: (line: string) => void = console.log,
+): number {
+  for (let i = 0; i < n && done < max; i++) {
+    print(`#${++done} port ${port}: ${summarize(bytes, off[i], len[i])}`);
+  }
+  return done;
+}
+
 /** The forwarding lcore (this module's default export runs in a worker). */
 const forward = defineLcore((ctx: LcoreContext<FwdData>) => {
-  const { rxqs, txqs, pool, work } = ctx.data;
+  const { rxqs, txqs, pool, work, dump } = ctx.data;
   const burst = new MbufBurst(pool, BURST);
   const dv = burst.view.data, off = burst.off;
+  let dumped = 0;
   const rx = new Float64Array(rxqs.length);
   const tx = new Float64Array(rxqs.length);
   const dropped = new Float64Array(rxqs.length);
@@ -82,6 +112,17 @@ const forward = defineLcore((ctx: LcoreContext<FwdData>) => {
       const n = burst.receive(rxqs[p]); // rx burst + locate: one FFI call
       if (n === 0) continue;
       rx[p] += n;
+      if (dumped < dump) {
+        dumped = dumpFrames(
+          burst.view.bytes,
+          off,
+          burst.len,
+          n,
+          p,
+          dumped,
+          dump,
+        );
+      }
       if (work) swapAndCount(dv, off, n, byType);
       const out = p ^ 1;
       const sent = burst.send(txqs[out], n); // frees what is not sent
@@ -117,19 +158,24 @@ if (import.meta.main) {
     await runExperiment({
       name: "l2fwd",
       usage: "deno run -A examples/l2fwd.ts [EAL options] -- " +
-        "[-t SECONDS] [--no-work]\n" +
+        "[-t SECONDS] [--no-work] [--dump N]\n" +
         "  -t SECONDS  run time, whole seconds (default 5; 0: until Ctrl-C)\n" +
-        "  --no-work   forward only: no MAC swap, no EtherType count",
+        "  --no-work   forward only: no MAC swap, no EtherType count\n" +
+        "  --dump N    print a summary line of the first N frames received",
       eal: ["-l", "0,1", "--vdev=net_null0", "--vdev=net_null1"],
-      seconds: 5,
       options: {
+        string: ["dump", "t"],
         boolean: ["work"],
         negatable: ["work"],
         default: { work: true },
       },
-      parse: (raw) => ({ work: raw.work === true }),
+      parse: (raw) => ({
+        work: raw.work === true,
+        dump: intArg(raw, "dump", 0),
+        seconds: intArg(raw, "t", 5),
+      }),
       main: async (ctx) => {
-        const { work } = ctx.args;
+        const { work, dump, seconds } = ctx.args;
         const ids = Port.ids();
         if (ids.length < 2 || ids.length % 2 !== 0) {
           throw new RangeError(
@@ -163,6 +209,7 @@ if (import.meta.main) {
             txqs: ports.map((p) => p.txQueue(0)),
             pool,
             work,
+            dump,
           },
         });
         await group.started;
@@ -174,6 +221,8 @@ if (import.meta.main) {
           const mpps = (tx - lastTx) / (now - last) / 1e3;
           console.log(`${s}s: ${mpps.toFixed(3)} Mpps forwarded`);
           [last, lastTx] = [now, tx];
+          // -t: whole seconds once the lcore runs (not its start-up)
+          if (seconds > 0 && s >= seconds) ctx.stop("time");
         });
         const [{ result }] = await group.join();
         const r = result as Awaited<ReturnType<typeof forward>>;

@@ -2,7 +2,8 @@
  * Packets for experiments: addresses, header views, checksums (bit-exact
  * with DPDK's), frame builders and templates, a tcpdump-style summary and
  * hex dump, pcap/pcapng files, and TX checksum offload with a software
- * fallback. Everything but `offload.ts` is pure TypeScript (no shim).
+ * fallback, and capturing bursts of mbufs into files. Everything but
+ * `offload.ts` and `capture.ts` is pure TypeScript (no shim).
  *
  * @module
  */
@@ -92,6 +93,7 @@ export {
   type PcapWriterOptions,
   readPcap,
 } from "./pcap.ts";
+export { type CaptureOptions, PacketCapture } from "./capture.ts";
 export {
   type ChecksumOffloadOptions,
   ETH_OFFLOAD,

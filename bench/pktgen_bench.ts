@@ -1,0 +1,411 @@
+/**
+ * The generator of examples/pktgen.ts at full speed beside the same program
+ * in C (bench/pktgen_c/pktgen.c, built here from source into
+ * build/pktgen_c), on a net_null port: UDP/IPv4 frames stamped into the
+ * pool once, then per packet the UDP source port set (100 flows) and
+ *
+ * - "full": the UDP and IPv4 checksums recomputed, in TypeScript through
+ *   the header views and the library's checksums, in C with DPDK's
+ *   `rte_ipv4_udptcp_cksum` and `rte_ipv4_cksum` (the target: TypeScript
+ *   >= 0.8 of C's packets per second);
+ * - "incremental": the UDP checksum fixed for the new port (RFC 1624).
+ *
+ * Both get the same EAL arguments (generating lcore 1 on CPU 1) and are
+ * counted from the same source: the port's TX counter over DPDK's
+ * telemetry socket, over a fixed window after a warm-up. C and TypeScript
+ * alternate, swapping order every round, so load from elsewhere hits both;
+ * the table gives the median of each, the ratio of the medians, the median
+ * of the per-round ratios, and each one's spread ((max - min) / median),
+ * flagged when above 20% (a machine too busy for the numbers to mean much).
+ *
+ * Then header views against raw DataView offsets in the same loop, in
+ * this process, once per round (target: within 10%): the field writes of
+ * bench/packet_bench.ts's "fields" group, and the generator's per-packet
+ * work; timed as `deno bench` cannot on a busy machine (interleaved short
+ * samples, the fastest of each).
+ *
+ * ```
+ * deno run -A bench/pktgen_bench.ts [--runs 5] [--warmup 2] [--window 3]
+ * ```
+ *
+ * @module
+ */
+
+import { median, runOptions, sleep } from "../support/bench.ts";
+import {
+  Proc,
+  removePrefixFiles,
+  ROOT,
+  uniquePrefix,
+} from "../support/proc.ts";
+import { portStats } from "../support/telemetry.ts";
+import {
+  dataViewOf,
+  ipv4Checksum,
+  ipv4L4Checksum,
+  Ipv4View,
+  PacketTemplate,
+  udpFrame,
+  UdpView,
+} from "../lib/packet/mod.ts";
+
+type Impl = "C" | "TS";
+type Mode = "full" | "incremental";
+
+const FLOWS = 100;
+const NOISY = 0.2;
+
+/** Builds the C generator (make skips it when up to date); its path. */
+async function buildC(): Promise<string> {
+  const build = `${ROOT}build/pktgen_c`;
+  const out = await new Deno.Command("make", {
+    args: ["-s", "-C", `${ROOT}bench/pktgen_c`, `BUILD=${build}`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `building the C generator failed:\n${
+        new TextDecoder().decode(out.stderr)
+      }`,
+    );
+  }
+  return `${build}/pktgen`;
+}
+
+/** CPU time (user + system) the process `pid` has used, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime; USER_HZ 100
+}
+
+/**
+ * TX packets of port 0, when they were read (ms), and the CPU time of
+ * process `pid` then (s).
+ */
+async function sample(
+  prefix: string,
+  pid: number,
+): Promise<{ packets: number; at: number; cpu: number }> {
+  const before = performance.now(), cpuBefore = cpuSeconds(pid);
+  const [st] = await portStats(prefix, [0]);
+  return {
+    packets: st.opackets,
+    at: (before + performance.now()) / 2,
+    cpu: (cpuBefore + cpuSeconds(pid)) / 2,
+  };
+}
+
+/** What one run measured. */
+interface Rate {
+  /** Packets sent per second of wall-clock time, in millions. */
+  mpps: number;
+  /**
+   * Packets sent per second of the process's CPU time, in millions: what
+   * a busy machine's preemption does not change.
+   */
+  perCpu: number;
+}
+
+/** One run: start, warm up, measure the window, stop. */
+async function run(
+  impl: Impl,
+  cBin: string,
+  mode: Mode,
+  warmupS: number,
+  windowS: number,
+): Promise<Rate> {
+  const prefix = uniquePrefix("pktgen_bench");
+  const eal = [
+    "-l",
+    "0,1",
+    "--no-pci",
+    `--file-prefix=${prefix}`,
+    "--vdev=net_null0",
+    "--log-level=lib.eal:error",
+  ];
+  const app = ["-t", "0", "--checksum", mode, "--flows", String(FLOWS)];
+  const proc = impl === "C"
+    ? new Proc(cBin, [...eal, "--", ...app], { name: "pktgen (C)" })
+    : new Proc(Deno.execPath(), [
+      "run",
+      "-A",
+      `${ROOT}examples/pktgen.ts`,
+      ...eal,
+      "--",
+      ...app,
+      "--rate",
+      "0",
+      "--quiet",
+    ], { name: "pktgen (TS)" });
+  try {
+    await proc.waitFor(/generating/, 30_000);
+    await sleep(warmupS * 1000);
+    const a = await sample(prefix, proc.child.pid);
+    await sleep(windowS * 1000);
+    const b = await sample(prefix, proc.child.pid);
+    proc.kill("SIGTERM");
+    const m = await proc.waitFor(/^\{"example":"pktgen".*\}$/m, 20_000);
+    const r = JSON.parse(m[0]);
+    if (r.sent < b.packets || r.checksum !== mode) {
+      throw new Error(`${proc.name}: counts do not add up: ${m[0]}`);
+    }
+    const packets = b.packets - a.packets;
+    return {
+      mpps: packets / (b.at - a.at) / 1e3,
+      perCpu: packets / (b.cpu - a.cpu) / 1e6,
+    };
+  } finally {
+    proc.kill("SIGKILL");
+    await proc.exit();
+    await removePrefixFiles(prefix);
+  }
+}
+
+/** (max - min) / median. */
+function spread(xs: number[]): number {
+  return (Math.max(...xs) - Math.min(...xs)) / median(xs);
+}
+
+/** A spread as a percentage, flagged when the numbers are noisy. */
+function pct(s: number): string {
+  return `${(s * 100).toFixed(0)}%${s > NOISY ? " (!)" : ""}`;
+}
+
+const FRAMES = 1024;
+const STRIDE = 2048; // as the mbufs of a pool
+const SAMPLE = 20; // loops over the frames per timed sample
+const SAMPLES = 300; // samples of each variant, interleaved
+
+/** Frames stamped at a pool-like stride, and views over them. */
+function frames() {
+  const buf = new Uint8Array(FRAMES * STRIDE);
+  const data = dataViewOf(buf);
+  const off = Uint32Array.from({ length: FRAMES }, (_, i) => i * STRIDE + 128);
+  new PacketTemplate(udpFrame({
+    ipSrc: "10.0.0.1",
+    ipDst: "10.0.0.2",
+    sport: 10000,
+    dport: 9,
+    payloadLength: 18,
+  })).stampAll(buf, off, FRAMES);
+  return {
+    buf,
+    data,
+    off,
+    udp: new UdpView(buf, data),
+    ip: new Ipv4View(buf, data),
+  };
+}
+
+/**
+ * Header views against raw DataView offsets, the same loop over 1024
+ * frames both ways, for two loops: four field writes per frame (as the
+ * "fields" group of bench/packet_bench.ts), and the generator's full
+ * per-packet work (source port, UDP and IPv4 checksums). The two ways
+ * are timed in short samples, interleaved and in alternating order; each
+ * way's fastest sample counts (the one least disturbed by other load).
+ * Returns views' time over raw offsets' for each loop (and for the
+ * generator's work done with the views' `updateChecksum()` methods).
+ */
+function viewsOverRaw(): {
+  fields: number;
+  generator: number;
+  update: number;
+} {
+  const { buf, data, off, udp, ip } = frames();
+  const rawFields = (r: number) => {
+    for (let i = 0; i < FRAMES; i++) {
+      const o = off[i];
+      data.setUint16(o + 34, 10000 + ((i + r) & 1023)); // UDP source port
+      data.setUint16(o + 36, 9); // UDP destination port
+      data.setUint32(o + 26, 0x0a000001 + i); // IPv4 source
+      data.setUint8(o + 22, 64); // TTL
+    }
+  };
+  const viewFields = (r: number) => {
+    for (let i = 0; i < FRAMES; i++) {
+      const o = off[i];
+      const u = udp.at(o + 34);
+      u.srcPort = 10000 + ((i + r) & 1023);
+      u.dstPort = 9;
+      const v = ip.at(o + 14);
+      v.srcValue = 0x0a000001 + i;
+      v.ttl = 64;
+    }
+  };
+  const rawGen = (r: number) => {
+    for (let i = 0; i < FRAMES; i++) {
+      const o = off[i];
+      data.setUint16(o + 34, 10000 + ((i + r) % FLOWS));
+      data.setUint16(o + 40, ipv4L4Checksum(buf, o + 14, o + 34));
+      data.setUint16(o + 24, ipv4Checksum(buf, o + 14));
+    }
+  };
+  const viewGen = (r: number) => { // as examples/pktgen.ts --checksum full
+    for (let i = 0; i < FRAMES; i++) {
+      const o = off[i];
+      const u = udp.at(o + 34);
+      u.srcPort = 10000 + ((i + r) % FLOWS);
+      u.checksum = ipv4L4Checksum(buf, o + 14, o + 34);
+      ip.at(o + 14).checksum = ipv4Checksum(buf, o + 14);
+    }
+  };
+  const viewUpdate = (r: number) => { // the views' own updateChecksum()
+    for (let i = 0; i < FRAMES; i++) {
+      const o = off[i];
+      udp.at(o + 34).srcPort = 10000 + ((i + r) % FLOWS);
+      udp.updateChecksum(o + 14);
+      ip.at(o + 14).updateChecksum();
+    }
+  };
+  const ratio = (raw: (r: number) => void, view: (r: number) => void) => {
+    for (let r = 0; r < 1000; r++) [raw, view].forEach((f) => f(r)); // JIT
+    let minRaw = Infinity, minView = Infinity;
+    for (let s = 0; s < SAMPLES; s++) {
+      for (const f of s % 2 === 0 ? [raw, view] : [view, raw]) {
+        const t = performance.now();
+        for (let r = 0; r < SAMPLE; r++) f(r);
+        const dt = performance.now() - t;
+        if (f === raw) minRaw = Math.min(minRaw, dt);
+        else minView = Math.min(minView, dt);
+      }
+    }
+    return minView / minRaw;
+  };
+  return {
+    fields: ratio(rawFields, viewFields),
+    generator: ratio(rawGen, viewGen),
+    update: ratio(rawGen, viewUpdate),
+  };
+}
+
+/** Prints a Markdown table. */
+function table(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => r[i].length))
+  );
+  const row = (cells: string[]) =>
+    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
+  console.log(row(head));
+  console.log(row(widths.map((w) => "-".repeat(w))));
+  for (const r of rows) console.log(row(r));
+}
+
+async function main(): Promise<void> {
+  const { runs, warmup, window } = runOptions(
+    Deno.args,
+    "bench/pktgen_bench.ts",
+  );
+  const cBin = await buildC();
+  const modes: Mode[] = ["full", "incremental"];
+  const rates = new Map<string, Rate[]>();
+  const key = (impl: Impl, mode: Mode) => `${impl} ${mode}`;
+  for (const mode of modes) {
+    for (const impl of ["C", "TS"] as Impl[]) rates.set(key(impl, mode), []);
+  }
+  const fields: number[] = [], generator: number[] = [];
+  const update: number[] = [];
+  // every round runs every configuration; the order flips each round
+  for (let r = 0; r < runs; r++) {
+    const order: Impl[] = r % 2 === 0 ? ["C", "TS"] : ["TS", "C"];
+    const line: string[] = [];
+    for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
+      for (const impl of order) {
+        const v = await run(impl, cBin, mode, warmup, window);
+        rates.get(key(impl, mode))!.push(v);
+        line.push(
+          `${key(impl, mode)} ${v.mpps.toFixed(2)} (${
+            v.perCpu.toFixed(2)
+          }/cpu)`,
+        );
+      }
+    }
+    const v = viewsOverRaw();
+    fields.push(v.fields);
+    generator.push(v.generator);
+    update.push(v.update);
+    console.error(
+      `round ${r + 1}/${runs}: ${line.join(", ")} Mpps; views/raw ` +
+        `${v.fields.toFixed(2)} (fields), ${v.generator.toFixed(2)} ` +
+        `(generator)`,
+    );
+  }
+  console.log(
+    `pktgen at full speed on net_null, ${FLOWS} flows, 60-byte frames, ` +
+      `generating lcore 1 on CPU 1, burst 32; ${runs} rounds (C and TS ` +
+      `alternating), ${warmup} s warm-up, ${window} s window; medians of TX ` +
+      `packets (telemetry port counter) per second of wall-clock time and ` +
+      `per second of the process's CPU time; spread = (max - min) / median, ` +
+      `(!) above ${NOISY * 100}%`,
+  );
+  const cols = (f: (r: Rate) => number) =>
+    modes.map((mode) => {
+      const c = rates.get(key("C", mode))!.map(f);
+      const ts = rates.get(key("TS", mode))!.map(f);
+      const ratios = c.map((x, i) => ts[i] / x);
+      return {
+        mode,
+        ratios,
+        cells: [
+          median(c).toFixed(2),
+          median(ts).toFixed(2),
+          (median(ts) / median(c)).toFixed(2),
+          median(ratios).toFixed(2),
+          pct(spread(c)),
+          pct(spread(ts)),
+          pct(spread(ratios)),
+        ],
+      };
+    });
+  const head = [
+    "TS/C",
+    "median of round TS/C",
+    "spread C",
+    "spread TS",
+    "spread TS/C",
+  ];
+  const wall = cols((r) => r.mpps), cpu = cols((r) => r.perCpu);
+  const label = (mode: Mode) =>
+    mode === "full" ? "full (target TS/C >= 0.8)" : "incremental (RFC 1624)";
+  console.log("\nper second of wall-clock time:");
+  table(
+    ["checksums", "C Mpps", "TS Mpps", ...head],
+    wall.map((w) => [label(w.mode), ...w.cells]),
+  );
+  console.log("\nper second of CPU time:");
+  table(
+    ["checksums", "C Mpps/CPU-s", "TS Mpps/CPU-s", ...head],
+    cpu.map((w) => [label(w.mode), ...w.cells]),
+  );
+  const full = median(wall[0].ratios), fullCpu = median(cpu[0].ratios);
+  console.log(
+    `\nfull checksums: TS/C ${full.toFixed(2)} (per CPU-s ` +
+      `${fullCpu.toFixed(2)}): target 0.8 ` +
+      (full >= 0.8 ? "met" : "NOT met"),
+  );
+  console.log(
+    `\nheader views / raw DataView offsets, the same loop over ${FRAMES} ` +
+      `frames, fastest of ${SAMPLES} interleaved samples each, median of ` +
+      `${runs} rounds (target: within 10%):`,
+  );
+  table(
+    ["loop", "views / raw", "spread", "within 10%"],
+    [
+      ["4 field writes per frame", fields],
+      ["port + UDP and IPv4 checksums (pktgen full)", generator],
+      ["the same with the views' updateChecksum()", update],
+    ].map(([name, xs]) => {
+      const m = median(xs as number[]);
+      return [
+        name as string,
+        m.toFixed(3),
+        pct(spread(xs as number[])),
+        Math.abs(m - 1) <= 0.1 ? "yes" : "NO",
+      ];
+    }),
+  );
+}
+
+if (import.meta.main) await main();
