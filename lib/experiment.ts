@@ -546,9 +546,10 @@ export async function runExperiment<
   const fail = (e: unknown) => {
     if (!failed) [failure, failed] = [e, true];
   };
-  // -t: counted from the start of main, or, once main asks for a tick
-  // every second, by those ticks (so that setup time does not count and a
-  // run of N seconds prints exactly N ticks)
+  // -t: counted from the start of main, or from when the workers main
+  // launched run (their start-up does not count), or, once main asks for a
+  // tick every second, by those ticks (a run of N seconds prints exactly N
+  // ticks)
   const limit = plan.seconds * 1000;
   let deadline = limit > 0 ? setTimeout(() => stop("time"), limit) : undefined;
   let clock: ReturnType<typeof setInterval> | undefined, second = 0;
@@ -587,6 +588,17 @@ export async function runExperiment<
     ) => {
       const group = launchLcores<M>(module, opts);
       onExit.push(() => group[Symbol.asyncDispose]());
+      if (limit > 0 && clock === undefined) {
+        clearTimeout(deadline);
+        deadline = undefined;
+        group.started.then(() => {
+          if (
+            clock === undefined && deadline === undefined && !signal.aborted
+          ) {
+            deadline = setTimeout(() => stop("time"), limit);
+          }
+        }, () => {});
+      }
       if (signal.aborted) group.stop();
       else signal.addEventListener("abort", () => group.stop(), { once: true });
       return group;
