@@ -69,7 +69,7 @@ case "${1:-}" in
     ;;
   test)
     say "test suite"
-    exec deno test -A tests/
+    exec deno run -A tools/run_tests.ts
     ;;
   "") say "set up; run ./setup.sh demo or ./setup.sh test" ;;
   *) die "unknown command '$1' (demo, test)" ;;

@@ -14,11 +14,20 @@
  * ```
  *
  * Beyond the C server: SIGINT/SIGTERM stop it cleanly with final
- * statistics (mbufs left in the rings of clients that are gone go back to
- * the pool); `--json` prints the statistics as JSON lines; `--wait-clients`
- * holds forwarding until all clients are attached; clients of ours claim
- * their client ID in a claim table, so a duplicate ID is refused (lcore
- * IDs are claimed by `initEal` in every process of ours).
+ * statistics, from the start (the handlers are set before anything is
+ * announced); mbufs left in the rings of clients that are gone go back to
+ * the pool, and mbufs that processes took with them when they died are
+ * counted and reported; `--json` prints the statistics as JSON lines;
+ * `--wait-clients` holds forwarding until all clients are attached;
+ * clients of ours claim their client ID in a claim table, so a duplicate
+ * ID is refused (lcore IDs are claimed by `initEal` in every process of
+ * ours). A second server, or one started while processes of a previous
+ * one still run, is refused before EAL touches the group. The pool and
+ * the forwarding loop are watched: when a process killed inside a pool
+ * operation leaves the pool's ring half-updated (DPDK cannot recover
+ * that; every other process then waits on it forever), the server says
+ * which object is stuck and which process likely caused it, prints true
+ * final statistics and exits with status 3.
  *
  * @module
  */
@@ -26,8 +35,10 @@
 import {
   type ClaimTable,
   cleanupEal,
-  DpdkError,
+  describeStall,
   freeMbufs,
+  GroupWatch,
+  HealthWatch,
   launchLcores,
   type LcoreGroup,
   Mempool,
@@ -38,10 +49,15 @@ import {
 } from "../mod.ts";
 import {
   configurePortLikeSamples,
+  faultLine,
+  groupState,
+  guardStdout,
   onShutdown,
+  onUncaught,
   openPorts,
   startEal,
   UsageError,
+  writeOut,
 } from "./common.ts";
 import {
   parseServerArgs,
@@ -71,11 +87,14 @@ const TX_DESC_DEFAULT = 1024;
 const CLIENT_QUEUE_RINGSIZE = 128;
 /** The burst in which rings of departed clients are drained at exit. */
 const DRAIN_BURST = 32;
+/** A pool or lcore stuck this long is a stall. */
+const STALL_MS = 1000;
+/** Exit status when the group is stuck (the pool half-updated). */
+export const EXIT_STUCK = 3;
 
 /** `init_port`: 1 RX queue, one TX queue per client, started. */
 function initPort(port: Port, numClients: number, pool: PktmbufPool): void {
-  const out = Deno.stdout;
-  out.writeSync(new TextEncoder().encode(`Port ${port.id} init ... `));
+  writeOut(`Port ${port.id} init ... `);
   // as the C server: no RSS, no offloads (so no fallback is ever taken)
   configurePortLikeSamples(port, { rxQueues: 1, txQueues: numClients });
   const desc = port.adjustDescriptors(RX_DESC_DEFAULT, TX_DESC_DEFAULT);
@@ -89,10 +108,9 @@ function initPort(port: Port, numClients: number, pool: PktmbufPool): void {
 
 /** `check_all_ports_link_status`: up to 9 s, then each port's link. */
 async function checkLinks(ports: Port[]): Promise<void> {
-  const enc = new TextEncoder();
-  Deno.stdout.writeSync(enc.encode("\nChecking link status"));
+  writeOut("\nChecking link status");
   for (let i = 0; i < 90 && !ports.every((p) => p.link().up); i++) {
-    Deno.stdout.writeSync(enc.encode("."));
+    writeOut(".");
     await pause(100);
   }
   console.log("done");
@@ -172,14 +190,36 @@ function refuse(message: string): number {
   return 1;
 }
 
+/** The app's options (after `--`) that EAL does not have. */
+const APP_OPTIONS = ["-p", "--stats", "--json", "--wait-clients"];
+
 async function main(): Promise<number> {
-  const eal = startEal(Deno.args, PROG);
-  if (eal.processType !== "primary") {
-    return refuse(
-      "must run as the primary process: drop --proc-type=secondary " +
-        "(clients are the secondaries)",
-    );
-  }
+  guardStdout();
+  let group: LcoreGroup | undefined;
+  let stopping = false;
+  let fault: string | undefined; // an error nothing caught: one line
+  let stall: string | undefined; // the group is stuck: what and why
+  const stop = () => {
+    stopping = true;
+    group?.stop(stall !== undefined ? 1000 : 5000);
+  };
+  const eal = startEal(Deno.args, PROG, {
+    role: "primary",
+    primaryName: "mp_server",
+    appOptions: APP_OPTIONS,
+  });
+  // as soon as EAL runs, before anything is announced or launched (a
+  // signal from here on stops the server cleanly; not before EAL: an init
+  // that hangs in DPDK could then not be stopped by Ctrl-C)
+  onUncaught((line) => {
+    fault ??= line;
+    stop();
+  });
+  const removeSignals = onShutdown((sig) => {
+    if (!stopping) console.log(`\n${PROG}: ${sig}: stopping`);
+    stop();
+  });
+
   let opts: ServerOptions;
   let ports: Port[];
   try {
@@ -219,15 +259,29 @@ async function main(): Promise<number> {
       }),
     );
   }
-  console.log("APP: Finished Process Init.");
 
-  let group: LcoreGroup | undefined;
-  let stopping = false;
-  const removeSignals = onShutdown((sig) => {
-    stopping = true;
-    console.log(`\n${PROG}: ${sig}: stopping`);
-    group?.stop();
+  // the pool (every process frees into it) and the forwarding loop: a
+  // process killed inside a pool operation wedges the whole group
+  const progress = new Int32Array(new SharedArrayBuffer(4));
+  const members = new GroupWatch();
+  let forwarding = false;
+  const health = new HealthWatch({ stallMs: STALL_MS })
+    .watchPool(pool)
+    .watchProgress(
+      `the forwarding lcore ${eal.mainLcore} of mp_server`,
+      () => progress[0],
+      () => forwarding && !stopping,
+    )
+    .onSample((now) => members.sample(now));
+  health.start((stalls) => {
+    stall = `${PROG}: the group is stuck: ${
+      describeStall(stalls[0], members.ended())
+    } Stop every process of the group and start again.`;
+    console.error(`\n${stall}`);
+    stop();
   });
+
+  console.log("APP: Finished Process Init.");
 
   if (opts.waitClients) await waitClients(claims, numClients, () => stopping);
 
@@ -250,6 +304,7 @@ async function main(): Promise<number> {
     timer = setInterval(() => console.log(screen(take(), true)), 1000);
   }
 
+  let stuck = false; // the forwarding lcore did not stop: it spins in DPDK
   if (!stopping) {
     group = launchLcores<typeof serverLoop>(
       new URL("./client_server_mp/server_worker.ts", import.meta.url),
@@ -261,39 +316,74 @@ async function main(): Promise<number> {
           pool,
           portInfo: portInfo.zone,
           stats: stats.zone,
+          progress: progress.buffer,
         },
       },
     );
+    group.started.then(() => forwarding = true, () => {});
     if (stopping) group.stop();
     try {
       await group.join();
     } catch (e) {
-      console.error(`${PROG}: forwarding failed: ${(e as Error).message}`);
+      stuck = /did not stop/.test((e as Error).message);
+      console.error(`${PROG}: forwarding failed: ${faultLine(e)}`);
     }
   }
   clearInterval(timer);
+  health.stop();
   removeSignals();
-
-  // clients stopped by the same Ctrl-C (one process group) are finishing:
-  // give them a moment, so the final counts include their last packets
-  for (let i = 0; i < 25 && attached(claims, numClients).length > 0; i++) {
-    await pause(20);
+  if (fault !== undefined) {
+    console.error(`${PROG}: ${fault}`);
+    if (!stuck) cleanupEal();
+    return 1;
   }
-  await drainRings(rings, claims, stats);
+
+  if (stall === undefined) {
+    // clients stopped by the same Ctrl-C (one process group) are
+    // finishing: give them a moment, so the final counts include their
+    // last packets; then free what departed clients left in their rings
+    // (not with a stuck pool: freeing into it would wait forever)
+    for (let i = 0; i < 25 && attached(claims, numClients).length > 0; i++) {
+      await pause(20);
+    }
+    await drainRings(rings, claims, stats);
+  }
   const notes: FinalNotes = {
     left: rings.map((r) => r.count()),
     freed: rings.map((_, c) => stats.freed.get(c)),
     mbufs: { size: pool.size, in_use: pool.inUseCount() },
   };
+  // with no other process of the group left and the rings empty, every
+  // mbuf should be back: say how many are not (held by a process that
+  // died: its burst in flight, its TX buffers)
+  const alone = groupState(eal.filePrefix).others.length === 0;
+  const lost = alone && notes.left.every((n) => n === 0)
+    ? notes.mbufs.in_use
+    : 0;
   const ethdev = ports.map((p) => {
     const s = p.stats();
     return { port: p.id, ipackets: s.ipackets, opackets: s.opackets };
   });
   if (opts.json) {
-    console.log(json("final", { ethdev, ...notes }));
+    console.log(json("final", {
+      ethdev,
+      ...notes,
+      ...(lost > 0 ? { lost } : {}),
+      ...(stall !== undefined ? { stuck: stall } : {}),
+    }));
   } else {
     console.log(`\nFinal statistics\n${screen(take(), false)}`);
     console.log(finalLines(notes));
+  }
+  if (lost > 0) {
+    console.error(
+      `${PROG}: ${lost} mbuf(s) did not come back to the pool: held by ` +
+        "processes of the group that ended without returning them (a " +
+        "client killed with packets in flight or in its TX buffers)",
+    );
+  }
+  if (stall !== undefined) {
+    return EXIT_STUCK; // no cleanup: a thread may spin inside DPDK
   }
   for (const p of ports) {
     try {
@@ -302,16 +392,15 @@ async function main(): Promise<number> {
       console.error(`${PROG}: ${(e as Error).message}`);
     }
   }
-  cleanupEal();
-  return 0;
+  if (!stuck) cleanupEal();
+  return stuck ? 1 : 0;
 }
 
 if (import.meta.main) {
   try {
     Deno.exit(await main());
   } catch (e) {
-    if (!(e instanceof DpdkError)) throw e;
-    console.error(`${PROG}: ${e.message}`);
+    console.error(`${PROG}: ${faultLine(e)}`);
     cleanupEal();
     Deno.exit(1);
   }

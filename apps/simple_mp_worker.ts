@@ -1,7 +1,10 @@
 /**
  * The receive lcore of simple_mp (`lcore_recv` in the C original's main.c):
  * dequeues messages from the receive ring in bursts, prints each one as
- * `core N: Received '<text>'` and returns the buffers to the pool.
+ * `core N: Received '<text>'` and returns the buffers to the pool. With
+ * the group's held records, the dequeue and the return are recorded (so a
+ * process killed in between does not lose the burst); every loop counts
+ * in `progress`, so the main thread sees a stuck lcore.
  *
  * The text is copied byte for byte, as C's `printf("%s")` does, into one
  * output buffer per burst, which is written with one call: nothing is
@@ -14,12 +17,15 @@
 
 import {
   defineLcore,
+  HeldTable,
   type LcoreContext,
   type LcoreMain,
   type Mempool,
+  type Memzone,
   ptrArray,
   type Ring,
 } from "../mod.ts";
+import { ioReason, OutputError } from "./common.ts";
 
 /** What the main thread hands to each receive lcore. */
 export interface RecvData {
@@ -27,6 +33,10 @@ export interface RecvData {
   ring: Ring;
   /** The message pool the messages go back to. */
   pool: Mempool;
+  /** The group's held records (memzone), when the primary keeps them. */
+  held?: Memzone;
+  /** Loop counts, one Int32 per receive lcore (by launch index). */
+  progress: SharedArrayBuffer;
 }
 
 /** Messages taken from the ring per FFI crossing. */
@@ -62,13 +72,21 @@ class LineWriter {
     this.#len = len;
   }
 
-  /** Writes what was gathered to stdout, all of it. */
+  /**
+   * Writes what was gathered to stdout, all of it.
+   *
+   * @throws OutputError when stdout fails (closed, full)
+   */
   flush(): void {
     const len = this.#len;
     this.#len = 0;
     const view = this.#views[len] ??= this.#buf.subarray(0, len);
-    let done = Deno.stdout.writeSync(view);
-    while (done < len) done += Deno.stdout.writeSync(view.subarray(done));
+    try {
+      let done = Deno.stdout.writeSync(view);
+      while (done < len) done += Deno.stdout.writeSync(view.subarray(done));
+    } catch (e) {
+      throw new OutputError(`cannot write to standard output: ${ioReason(e)}`);
+    }
   }
 }
 
@@ -80,6 +98,11 @@ const lcoreRecv: LcoreMain<RecvData, number> = defineLcore((
   ctx: LcoreContext<RecvData>,
 ): number => {
   const { ring, pool } = ctx.data;
+  const rec = ctx.data.held
+    ? HeldTable.of(ctx.data.held).record(ctx.lcoreId)
+    : undefined;
+  const progress = new Int32Array(ctx.data.progress);
+  const me = ctx.index;
   const view = pool.view();
   const eltSize = pool.eltSize;
   const objs = ptrArray(BURST);
@@ -93,8 +116,16 @@ const lcoreRecv: LcoreMain<RecvData, number> = defineLcore((
 
   out.append(encoder.encode(`Starting core ${ctx.lcoreId}\n`));
   out.flush();
+  // recorded or plain, chosen once
+  const dequeue = rec
+    ? () => rec.dequeueBurst(ring, objs, BURST)
+    : () => ring.dequeueBurst(objs, BURST);
+  const put = rec
+    ? (n: number) => rec.putBulk(pool, objs, n)
+    : (n: number) => pool.putBulk(objs, n);
   while (ctx.running()) {
-    const n = ring.dequeueBurst(objs, BURST);
+    progress[me]++;
+    const n = dequeue();
     if (n === 0) {
       Atomics.wait(idle, 0, 0, IDLE_MS);
       continue;
@@ -105,7 +136,7 @@ const lcoreRecv: LcoreMain<RecvData, number> = defineLcore((
       out.appendCString(view.bytes, offs[i], eltSize);
       out.append(after);
     }
-    pool.putBulk(objs, n);
+    put(n);
     received += n;
     out.flush();
   }

@@ -24,6 +24,17 @@
  *   naming its process; one whose process died may start again.
  * - Lcore IDs are claimed by `initEal` for every process: one given an
  *   lcore ID another process of the group holds is refused, naming it.
+ * - A primary started while processes of a previous (dead) primary still
+ *   run is refused before EAL touches the group, naming them: EAL would
+ *   otherwise fail with "Cannot allocate memzone list" after resetting the
+ *   memory those processes run on (they then crash). A process restarted
+ *   with `--proc-type=secondary` joins them, as in C.
+ * - The pool and each lcore's loop are watched: when a process killed
+ *   inside a pool operation leaves the pool's ring half-updated (DPDK
+ *   cannot recover that; every other process then waits on it forever),
+ *   each process says which object is stuck and which process likely
+ *   caused it, prints its counts and exits with status 3.
+ * - Standard output closed or full: one line, a clean exit, status 1.
  *
  * @module
  */
@@ -31,7 +42,10 @@
 import {
   ClaimTable,
   cleanupEal,
+  describeStall,
   DpdkError,
+  GroupWatch,
+  HealthWatch,
   launchLcores,
   type LcoreGroup,
   Mempool,
@@ -43,7 +57,10 @@ import {
 } from "../mod.ts";
 import {
   configurePortLikeSamples,
+  faultLine,
+  guardStdout,
   onShutdown,
+  onUncaught,
   openPorts,
   pairPorts,
   parsePortmask,
@@ -52,6 +69,7 @@ import {
   startEal,
   UsageError,
   watchPrimary,
+  writeOut,
 } from "./common.ts";
 import type lcoreMain from "./symmetric_mp_worker.ts";
 import {
@@ -62,6 +80,12 @@ import {
 } from "./symmetric_mp_worker.ts";
 
 const PROG = "symmetric_mp";
+/** The app's options (after `--`) that EAL does not have. */
+const APP_OPTIONS = ["-p", "--num-procs", "--proc-id"];
+/** A pool or lcore stuck this long is a stall. */
+const STALL_MS = 1000;
+/** Exit status when the group is stuck (the pool half-updated). */
+export const EXIT_STUCK = 3;
 const NB_MBUFS = 64 * 1024;
 const MBUF_CACHE_SIZE = 256;
 const RX_RING_SIZE = 1024;
@@ -285,9 +309,7 @@ class GroupRecord {
 
 /** Configures and starts a port as `smp_port_init` does (primary only). */
 function smpPortInit(port: Port, pool: PktmbufPool, numQueues: number): void {
-  Deno.stdout.writeSync(
-    new TextEncoder().encode(`# Initialising port ${port.id}... `),
-  );
+  writeOut(`# Initialising port ${port.id}... `);
   configurePortLikeSamples(port, {
     rxQueues: numQueues,
     txQueues: numQueues,
@@ -313,7 +335,7 @@ export function speedText(mbps: number): string {
 
 /** Waits up to 9 s for every link to be up, then prints them (as C). */
 async function checkAllPortsLinkStatus(ports: Port[]): Promise<void> {
-  const out = (s: string) => Deno.stdout.writeSync(new TextEncoder().encode(s));
+  const out = writeOut;
   out("\nChecking link status");
   for (let count = 0; count <= 90; count++) {
     if (ports.every((p) => p.link().up)) break;
@@ -435,25 +457,49 @@ const run: {
   procClaims?: ClaimTable;
   group?: LcoreGroup;
   stopWatching?: () => void;
+  stopHealth?: () => void;
+  /** The group is stuck: what and why (set by the health watch). */
+  stall?: string;
+  exiting: boolean;
 } = {
+  exiting: false,
   ports: [],
   procId: -1,
   primary: false,
 };
 
-/** SIGINT/SIGTERM: stop the lcores, print this process's counts, exit. */
-async function printStatsAndExit(signum: number): Promise<never> {
+/**
+ * SIGINT/SIGTERM (or a stuck group, signum 0): stop the lcores, print this
+ * process's counts, exit.
+ */
+async function printStatsAndExit(signum: number, code = 0): Promise<void> {
+  if (run.exiting) return;
+  run.exiting = true;
   run.stopWatching?.();
-  await run.group?.stopAndJoin().catch(() => {}); // errors: see main()
-  console.log(`\nExiting on signal ${signum}\n`);
-  if (run.stats) console.log(formatPortStats(run.ports, run.stats));
+  run.stopHealth?.();
+  let stuck = false;
+  await run.group?.stopAndJoin(run.stall ? 1000 : 5000).catch((e) => {
+    stuck = true; // a loop spins inside DPDK
+    console.error(`${PROG}: ${(e as Error).message}`);
+  });
+  try {
+    if (signum > 0) console.log(`\nExiting on signal ${signum}\n`);
+    else console.log(`\nExiting\n`);
+    if (run.stats) console.log(formatPortStats(run.ports, run.stats));
+  } catch (e) {
+    console.error(`${PROG}: ${faultLine(e)}`); // stdout closed or full
+    code ||= 1;
+  }
   run.procClaims?.release(run.procId);
+  if (run.stall !== undefined) {
+    Deno.exit(EXIT_STUCK); // no cleanup: a thread may spin inside DPDK
+  }
   // Not in the primary: DPDK 22.11's rte_eal_cleanup() removes the
   // virtual devices, which releases the ports under the secondaries
   // still forwarding (and C's symmetric_mp exits without it too). Its
   // claims (lcore IDs, proc-id) are taken over once it has exited.
-  if (!run.primary) cleanupEal();
-  Deno.exit(0);
+  if (!run.primary && !stuck) cleanupEal();
+  Deno.exit(stuck ? 1 : code);
 }
 
 /**
@@ -471,10 +517,26 @@ function claimProcId(procId: number): ClaimTable {
   return table;
 }
 
+/**
+ * An error nothing caught (stdout closed or full, ...): one line, then the
+ * same clean exit as a signal's (status 1).
+ */
+function fatal(line: string): void {
+  if (run.group === undefined) fail(line);
+  console.error(`${PROG}: ${line}`);
+  printStatsAndExit(0, 1);
+}
+
 async function main(): Promise<void> {
-  // as in C, the handlers are set first: a signal at any point is clean
+  guardStdout();
+  const eal = startEal(Deno.args, PROG, {
+    appOptions: APP_OPTIONS,
+    needsPrimary: false, // a secondary restarted after it died goes on
+  });
+  // as soon as EAL runs, before anything is announced or launched (not
+  // before EAL: an init that hangs in DPDK could then not be stopped)
   onShutdown((_sig, signum) => printStatsAndExit(signum));
-  const eal = startEal(Deno.args, PROG);
+  onUncaught(fatal);
   if (Port.count() === 0) fail("No Ethernet ports - bye");
 
   let opts: SmpOptions;
@@ -584,6 +646,7 @@ async function main(): Promise<void> {
   // proc-id's queue on every port
   const byId = new Map(ports.map((p) => [p.id, p]));
   const stats = run.stats;
+  const progress = new Int32Array(new SharedArrayBuffer(4 * busy.length));
   run.group = launchLcores<typeof lcoreMain>(
     new URL("./symmetric_mp_worker.ts", import.meta.url),
     {
@@ -598,10 +661,35 @@ async function main(): Promise<void> {
           })),
           pool,
           stats: stats.buffer,
+          progress: progress.buffer,
         };
       },
     },
   );
+
+  // the pool every process takes from and frees into, and each lcore's
+  // loop: a process killed inside a pool operation wedges the group
+  let started = false;
+  run.group.started.then(() => started = true, () => {});
+  const members = new GroupWatch();
+  const health = new HealthWatch({ stallMs: STALL_MS })
+    .watchPool(pool)
+    .onSample((now) => members.sample(now));
+  busy.forEach((l, i) =>
+    health.watchProgress(
+      `lcore ${l} of symmetric_mp proc-id ${procId}`,
+      () => progress[i],
+      () => started && !run.exiting,
+    )
+  );
+  run.stopHealth = () => health.stop();
+  health.start((stalls) => {
+    run.stall = `${PROG}: the group is stuck: ${
+      describeStall(stalls[0], members.ended())
+    } Stop every process of the group and start again.`;
+    console.error(`\n${run.stall}`);
+    printStatsAndExit(0);
+  });
 
   run.stopWatching = watchPrimary(() =>
     console.log(
@@ -619,4 +707,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) await main().catch((e) => fatal(faultLine(e)));

@@ -51,6 +51,8 @@ export interface SmpLcoreData {
   pool: PktmbufPool;
   /** Per-port counts (Float64, `STATS_STRIDE` per port, by port ID). */
   stats: SharedArrayBuffer;
+  /** Loop counts (Int32 per lcore, by launch index): a stuck loop shows. */
+  progress: SharedArrayBuffer;
 }
 
 /** The lcore's main function: forwards until the group is stopped. */
@@ -65,8 +67,11 @@ const lcoreMain: LcoreMain<SmpLcoreData, void> = defineLcore((
   const srcStats = rxqs.map((q) => q.port * STATS_STRIDE);
   const dstStats = txqs.map((q) => q.port * STATS_STRIDE);
   const burst = new MbufBurst(pool, PKT_BURST);
+  const progress = new Int32Array(ctx.data.progress);
+  const me = ctx.index;
 
   while (ctx.running()) {
+    progress[me]++;
     for (let p = 0; p < n; p++) {
       const r = burst.forward(rxqs[p], txqs[p], PKT_BURST);
       if (r === 0) continue;

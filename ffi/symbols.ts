@@ -46,6 +46,15 @@ export const symbols = {
     result: "i32",
   },
   shim_lcore_unbind: { parameters: [], result: "void" },
+  shim_thread_avoid_lcores: {
+    parameters: [
+      "buffer", // const uint32_t *busy
+      "u32", // unsigned n
+      "u32", // uint32_t fallback
+    ],
+    result: "i32", // CPUs the thread may use, or -errno
+  },
+  shim_thread_cpus: { parameters: [], result: "u64" }, // mask of CPUs 0..63
   shim_proc_start_time: {
     parameters: [
       "i32", // int32_t pid
@@ -78,6 +87,16 @@ export const symbols = {
     ],
     result: "u32",
   },
+  shim_ring_dequeue_locate: {
+    parameters: [
+      "pointer", // struct rte_ring *r
+      "pointer", // void **objs
+      "u32", // unsigned n
+      "pointer", // uintptr_t base
+      "pointer", // uint32_t *off
+    ],
+    result: "u32",
+  },
   shim_ring_count: {
     parameters: [
       "pointer", // const struct rte_ring *r
@@ -103,6 +122,16 @@ export const symbols = {
       "pointer", // struct rte_mempool *mp
       "pointer", // void **objs
       "u32", // unsigned n
+    ],
+    result: "i32",
+  },
+  shim_mempool_get_locate: {
+    parameters: [
+      "pointer", // struct rte_mempool *mp
+      "pointer", // void **objs
+      "u32", // unsigned n
+      "pointer", // uintptr_t base
+      "pointer", // uint32_t *off
     ],
     result: "i32",
   },
@@ -274,6 +303,22 @@ export const symbols = {
       "pointer", // uint16_t *len
     ],
     result: "u16",
+  },
+  shim_eth_tx_rx_locate: {
+    parameters: [
+      "u16", // uint16_t tx_port
+      "u16", // uint16_t tx_queue
+      "pointer", // struct rte_mbuf **tx_m
+      "u16", // uint16_t ntx
+      "u16", // uint16_t port
+      "u16", // uint16_t queue
+      "pointer", // struct rte_mbuf **m
+      "u16", // uint16_t nrx
+      "pointer", // uintptr_t base
+      "pointer", // uint32_t *off
+      "pointer", // uint16_t *len
+    ],
+    result: "u32", // rx | sent << 16
   },
   shim_eth_forward_burst: {
     parameters: [
@@ -627,12 +672,365 @@ export const symbols = {
     result: "i32",
   },
   // ---- packets: checksums and offloads (shim/packet.c) ----
+  shim_raw_cksum: {
+    parameters: [
+      "buffer", // const void *buf
+      "u32", // len
+    ],
+    result: "u16", // folded sum, host order
+  },
+  shim_ipv4_cksum: {
+    parameters: [
+      "buffer", // const struct rte_ipv4_hdr *ip_hdr
+    ],
+    result: "u16", // checksum, host order
+  },
+  shim_ipv4_phdr_cksum: {
+    parameters: [
+      "buffer", // const struct rte_ipv4_hdr *ip_hdr
+      "u64", // ol_flags
+    ],
+    result: "u16", // pseudo-header sum, host order
+  },
+  shim_ipv4_udptcp_cksum: {
+    parameters: [
+      "buffer", // const struct rte_ipv4_hdr *ip_hdr
+      "buffer", // const void *l4_hdr
+    ],
+    result: "u16", // checksum, host order
+  },
+  shim_ipv6_phdr_cksum: {
+    parameters: [
+      "buffer", // const struct rte_ipv6_hdr *ip_hdr
+      "u64", // ol_flags
+    ],
+    result: "u16", // pseudo-header sum, host order
+  },
+  shim_ipv6_udptcp_cksum: {
+    parameters: [
+      "buffer", // const struct rte_ipv6_hdr *ip_hdr
+      "buffer", // const void *l4_hdr
+    ],
+    result: "u16", // checksum, host order
+  },
+  shim_packet_contract_names: { parameters: [], result: "pointer" },
+  shim_packet_contract: {
+    parameters: [
+      "buffer", // uint64_t *out
+      "u32", // n
+    ],
+    result: "i32", // entries, or -errno
+  },
+  shim_packet_mbuf_read: {
+    parameters: [
+      "buffer", // const struct rte_mbuf *m
+      "buffer", // uint64_t *out (9)
+    ],
+    result: "void",
+  },
+  shim_packet_mbuf_write: {
+    parameters: [
+      "buffer", // struct rte_mbuf *m
+      "buffer", // const uint64_t *in (8)
+    ],
+    result: "void",
+  },
+  shim_mbuf_timestamp_offset: { parameters: [], result: "i32" },
+  shim_mbuf_timestamp_register: {
+    parameters: [
+      "buffer", // uint64_t *rx_flag
+    ],
+    result: "i32", // offset, or -errno
+  },
 
   // ---- measurement (shim/measure.c) ----
 
   // ---- introspection (shim/introspect.c) ----
+  shim_introspect_memzones: {
+    parameters: [
+      "buffer", // char *buf
+      "u32", // uint32_t cap
+    ],
+    result: "i32", // JSON length needed, or -errno
+  },
+  shim_introspect_rings: {
+    parameters: [
+      "buffer", // char *buf
+      "u32", // uint32_t cap
+    ],
+    result: "i32", // JSON length needed, or -errno
+  },
+  shim_introspect_mempools: {
+    parameters: [
+      "buffer", // char *buf
+      "u32", // uint32_t cap
+    ],
+    result: "i32", // JSON length needed, or -errno
+  },
+  shim_introspect_port: {
+    parameters: [
+      "u16", // uint16_t port
+      "buffer", // char *buf
+      "u32", // uint32_t cap
+    ],
+    result: "i32", // JSON length needed, or -errno
+  },
+  shim_introspect_xstats: {
+    parameters: [
+      "u16", // uint16_t port
+      "buffer", // char *buf
+      "u32", // uint32_t cap
+    ],
+    result: "i32", // JSON length needed, or -errno
+  },
+  shim_introspect_xstats_reset: {
+    parameters: [
+      "u16", // uint16_t port
+    ],
+    result: "i32", // 0 or -errno
+  },
+  shim_telemetry_open: {
+    parameters: [
+      "buffer", // const char *path
+      "buffer", // char *info
+      "u32", // uint32_t cap
+      "u32", // uint32_t timeout_ms
+    ],
+    result: "i32", // socket, or -errno
+    nonblocking: true,
+  },
+  shim_telemetry_query: {
+    parameters: [
+      "i32", // int fd
+      "buffer", // const char *cmd
+      "buffer", // char *out
+      "u32", // uint32_t cap
+    ],
+    result: "i32", // reply length, or -errno
+    nonblocking: true,
+  },
+  shim_telemetry_close: {
+    parameters: [
+      "i32", // int fd
+    ],
+    result: "i32", // 0 or -errno
+  },
+  shim_file_read: {
+    parameters: [
+      "buffer", // const char *path
+      "buffer", // char *buf
+      "u32", // uint32_t cap
+    ],
+    result: "i32", // bytes read, or -errno
+  },
+  shim_file_size: {
+    parameters: [
+      "buffer", // const char *path
+    ],
+    result: "f64", // bytes, or -errno
+  },
+  shim_file_lock_holder: {
+    parameters: [
+      "buffer", // const char *path
+    ],
+    result: "i32", // holder's PID, 0 when unlocked, or -errno
+  },
+  shim_env_take: {
+    parameters: [
+      "buffer", // const char *name
+    ],
+    result: "i32", // its decimal value (0 when unset)
+  },
+  shim_reexec: {
+    parameters: [
+      "buffer", // const char *name
+      "u32", // uint32_t value
+    ],
+    result: "i32", // returns only on failure: -errno
+  },
+  shim_reserve_va: {
+    parameters: [
+      "u64", // uint64_t addr
+      "u64", // uint64_t len
+    ],
+    result: "i32", // 0 or -errno
+  },
+  shim_release_va: {
+    parameters: [
+      "u64", // uint64_t addr
+      "u64", // uint64_t len
+    ],
+    result: "i32", // 0 or -errno
+  },
+  shim_log_capture: {
+    parameters: [
+      "i32", // int forward
+    ],
+    result: "i32", // 0 or -errno
+  },
+  shim_log_captured: {
+    parameters: [
+      "buffer", // char *buf
+      "u32", // uint32_t cap
+      "i32", // int clear
+    ],
+    result: "i32", // captured length
+  },
+  shim_log_release: { parameters: [], result: "void" },
+  shim_stdout_to_stderr: {
+    parameters: [
+      "i32", // int on
+    ],
+    result: "i32", // 0 or -errno
+  },
 
   // ---- hotplug (shim/hotplug.c) ----
+  shim_devargs_split: {
+    parameters: [
+      "buffer", // const char *devargs
+      "buffer", // char *bus (hotplug.name_len)
+      "buffer", // char *name (hotplug.name_len)
+    ],
+    result: "i32", // 0, or -errno
+  },
+  shim_dev_attached: {
+    parameters: [
+      "buffer", // const char *bus
+      "buffer", // const char *name
+    ],
+    result: "i32", // 1 attached, 0 not
+  },
+  shim_eal_has_pci: { parameters: [], result: "i32" },
+  shim_eth_next_port: {
+    parameters: [
+      "u32", // uint32_t from
+    ],
+    result: "u32", // port, or RTE_MAX_ETHPORTS
+  },
+  shim_eth_port_names: {
+    parameters: [
+      "u16", // uint16_t port
+      "buffer", // char *name (hotplug.name_len)
+      "buffer", // char *driver (hotplug.name_len)
+      "buffer", // char *device (hotplug.name_len)
+      "buffer", // char *bus (hotplug.name_len)
+    ],
+    result: "i32", // 0, or -errno
+  },
+  shim_eth_started: {
+    parameters: [
+      "u16", // uint16_t port
+    ],
+    result: "i32", // 1 started, 0 stopped, or -errno
+  },
+  rte_dev_probe: {
+    parameters: [
+      "buffer", // const char *devargs
+    ],
+    result: "i32", // 0, or -errno
+  },
+  rte_eal_hotplug_remove: {
+    parameters: [
+      "buffer", // const char *busname
+      "buffer", // const char *devname
+    ],
+    result: "i32", // 0, or -errno
+  },
+  // ---- health (shim/health.c) ----
+  shim_ring_positions: {
+    parameters: [
+      "pointer", // const struct rte_ring *r
+      "buffer", // uint32_t *out (ringpos.len)
+    ],
+    result: "i32", // 0, or -errno
+  },
+  shim_mempool_ring_positions: {
+    parameters: [
+      "pointer", // const struct rte_mempool *mp
+      "buffer", // uint32_t *out (ringpos.len)
+    ],
+    result: "i32", // 0, or -errno (-ENOTSUP: not ring-based)
+  },
+  shim_mempool_cache_len: {
+    parameters: [
+      "pointer", // const struct rte_mempool *mp
+      "u32", // uint32_t lcore_id
+    ],
+    result: "i32", // objects in that lcore's cache, or -errno
+  },
+  shim_held_get: {
+    parameters: [
+      "pointer", // struct rte_mempool *mp
+      "pointer", // void **objs
+      "u32", // uint32_t n
+      "pointer", // struct shim_held *h
+    ],
+    result: "i32", // 0, or -ENOENT
+  },
+  shim_held_enqueue_bulk: {
+    parameters: [
+      "pointer", // struct rte_ring *r
+      "pointer", // void **objs
+      "u32", // uint32_t n
+      "pointer", // struct shim_held *h
+    ],
+    result: "u32", // n or 0
+  },
+  shim_held_dequeue_burst: {
+    parameters: [
+      "pointer", // struct rte_ring *r
+      "pointer", // void **objs
+      "u32", // uint32_t n
+      "pointer", // struct shim_held *h
+    ],
+    result: "u32", // dequeued
+  },
+  shim_held_put: {
+    parameters: [
+      "pointer", // struct rte_mempool *mp
+      "pointer", // void **objs
+      "u32", // uint32_t n
+      "pointer", // struct shim_held *h
+    ],
+    result: "void",
+  },
+  shim_held_reclaim: {
+    parameters: [
+      "pointer", // struct rte_mempool *mp
+      "pointer", // struct shim_held *h
+      "buffer", // uint32_t *out (2: returned, unknown)
+    ],
+    result: "i32", // the step it was in (held.phase_*), or -errno
+  },
+  shim_group_members: {
+    parameters: [
+      "buffer", // const char *dir
+      "buffer", // int32_t *out (primary, then others)
+      "u32", // uint32_t cap
+    ],
+    result: "i32", // entries written, or -errno
+  },
+  shim_runtime_root: {
+    parameters: [
+      "buffer", // char *buf
+      "u32", // uint32_t cap
+    ],
+    result: "i32", // length, or -errno
+  },
+  shim_getuid: { parameters: [], result: "u32" },
+  shim_proc_age_ms: {
+    parameters: [
+      "i32", // int32_t pid
+    ],
+    result: "f64", // milliseconds, or -errno
+  },
+  shim_unwritable_hugepage_mounts: {
+    parameters: [
+      "buffer", // char *buf
+      "u32", // uint32_t cap
+    ],
+    result: "i32", // length, or -errno
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The loaded library's symbols, typed from the table. */

@@ -380,6 +380,12 @@ export interface AttachOptions {
   waitReadyMs?: number;
   /** The runtime folders' parent (default: `runtimeRoot()`). */
   runtimeRoot?: string;
+  /**
+   * Refuse at once when no primary runs (default true). False lets EAL
+   * decide: a secondary may join a group whose primary died while other
+   * secondaries still run it.
+   */
+  requirePrimary?: boolean;
 }
 
 /** What {@linkcode prepareAttach} found (for a secondary). */
@@ -456,6 +462,7 @@ export function prepareAttach(
   let pid = s.shim_file_lock_holder(cbuf(config));
   if (pid <= 0 && pid !== -RTE.EACCES) {
     if (type === "auto") return undefined; // it will be the primary
+    if (opts.requirePrimary === false) return undefined;
     throw new NoPrimaryError(
       prefix,
       pid === 0

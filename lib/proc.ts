@@ -31,30 +31,17 @@ export function processAlive(pid: number, start = 0): boolean {
   return s >= 0 && (start === 0 || s === start);
 }
 
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isRoot(): boolean {
-  try {
-    return Deno.uid() === 0;
-  } catch {
-    return true; // no --allow-sys: assume the common case here (root)
-  }
-}
-
 /**
  * The folder under which EAL keeps each group's runtime files, as EAL
- * picks it: `/var/run/dpdk` for root, else `$XDG_RUNTIME_DIR/dpdk`, else
+ * 22.11 computes it (in the shim: no Deno permission needed):
+ * `/var/run/dpdk` for root, else `$XDG_RUNTIME_DIR/dpdk`, else
  * `/tmp/dpdk`.
  */
 export function runtimeRoot(): string {
-  if (isRoot()) return "/var/run/dpdk";
-  return `${env("XDG_RUNTIME_DIR") ?? "/tmp"}/dpdk`;
+  const buf = new Uint8Array(4096);
+  const n = lib().shim_runtime_root(buf, buf.length);
+  if (n < 0) throw new RangeError("the runtime folder's path is too long");
+  return new TextDecoder().decode(buf.subarray(0, n));
 }
 
 /** Options of {@linkcode removeGroupFiles}. */

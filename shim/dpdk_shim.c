@@ -266,7 +266,80 @@ int shim_lcore_bind(unsigned lcore_id)
 /** Let the calling thread stop acting as an lcore (rte_lcore_id() == ANY). */
 void shim_lcore_unbind(void) { RTE_PER_LCORE(_lcore_id) = LCORE_ID_ANY; }
 
+/*
+ * The CPUs the process could run on before EAL pinned its main thread:
+ * the affinity of the thread that loaded the shim (TypeScript loads it on
+ * the main thread before rte_eal_init).
+ */
+static rte_cpuset_t process_cpus;
+
+__attribute__((constructor)) static void save_process_cpus(void)
+{
+	if (sched_getaffinity(0, sizeof(process_cpus), &process_cpus) != 0)
+		CPU_ZERO(&process_cpus);
+}
+
+/**
+ * Moves the calling thread off the CPUs of the lcores `busy[0 .. n-1]`:
+ * its affinity becomes the CPUs the process had before EAL pinned it,
+ * minus those. When that leaves no CPU (every CPU polls), the thread keeps
+ * the CPU set of `fallback` (an lcore, e.g. the main one; EAL places its
+ * control threads the same way). Used when the main thread lends its
+ * lcore to a busy worker, so that its event loop, timers and what Deno
+ * starts from it (threads inherit the affinity) do not preempt the poller.
+ * Returns the number of CPUs the thread may now use, or a negative errno.
+ */
+int shim_thread_avoid_lcores(const uint32_t *busy, unsigned n,
+			     uint32_t fallback)
+{
+	rte_cpuset_t set = process_cpus;
+
+	for (unsigned i = 0; i < n; i++) {
+		rte_cpuset_t l;
+
+		if (busy[i] >= RTE_MAX_LCORE || !rte_lcore_is_enabled(busy[i]))
+			return -EINVAL;
+		l = rte_lcore_cpuset(busy[i]);
+		for (unsigned c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &l))
+				CPU_CLR(c, &set);
+	}
+	if (CPU_COUNT(&set) == 0) {
+		if (fallback >= RTE_MAX_LCORE || !rte_lcore_is_enabled(fallback))
+			return -EINVAL;
+		set = rte_lcore_cpuset(fallback);
+	}
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+		return -EPERM;
+	return CPU_COUNT(&set);
+}
+
+/**
+ * The calling thread's CPU set as a bit mask of the first 64 CPUs (for
+ * tests and reports), or 0 when it cannot be read.
+ */
+uint64_t shim_thread_cpus(void)
+{
+	rte_cpuset_t set;
+	uint64_t mask = 0;
+
+	if (pthread_getaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+		return 0;
+	for (unsigned c = 0; c < 64 && c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			mask |= 1ull << c;
+	return mask;
+}
+
 /* ---- rings -------------------------------------------------------------- */
+
+/* Offset of each object from `base` (static: inlined where a burst needs it, see mbuf_locate). */
+static inline void ptr_offsets(void **objs, unsigned n, uintptr_t base,
+			       uint32_t *off)
+{
+	for (unsigned i = 0; i < n; i++)
+		off[i] = (uint32_t)((uintptr_t)objs[i] - base);
+}
 
 unsigned shim_ring_enqueue_burst(struct rte_ring *r, void **objs, unsigned n)
 {
@@ -281,6 +354,20 @@ unsigned shim_ring_dequeue_burst(struct rte_ring *r, void **objs, unsigned n)
 unsigned shim_ring_enqueue_bulk(struct rte_ring *r, void **objs, unsigned n)
 {
 	return rte_ring_enqueue_bulk(r, objs, n, NULL);
+}
+
+/**
+ * Hot-path helper for ObjectBurst.dequeue: rte_ring_dequeue_burst, then
+ * each object's offset from `base` (a pool's span start), in one FFI
+ * crossing. Returns the number dequeued.
+ */
+unsigned shim_ring_dequeue_locate(struct rte_ring *r, void **objs, unsigned n,
+				  uintptr_t base, uint32_t *off)
+{
+	unsigned nb = rte_ring_dequeue_burst(r, objs, n, NULL);
+
+	ptr_offsets(objs, nb, base, off);
+	return nb;
 }
 
 unsigned shim_ring_count(const struct rte_ring *r) { return rte_ring_count(r); }
@@ -300,6 +387,21 @@ unsigned shim_ring_capacity(const struct rte_ring *r)
 int shim_mempool_get_bulk(struct rte_mempool *mp, void **objs, unsigned n)
 {
 	return rte_mempool_get_bulk(mp, objs, n);
+}
+
+/**
+ * Hot-path helper for ObjectBurst.get: rte_mempool_get_bulk (all or
+ * none), then each object's offset from `base`, in one FFI crossing.
+ * Returns 0, or a negative errno when the pool has too few.
+ */
+int shim_mempool_get_locate(struct rte_mempool *mp, void **objs, unsigned n,
+			    uintptr_t base, uint32_t *off)
+{
+	int ret = rte_mempool_get_bulk(mp, objs, n);
+
+	if (ret == 0)
+		ptr_offsets(objs, n, base, off);
+	return ret;
 }
 
 void shim_mempool_put_bulk(struct rte_mempool *mp, void **objs, unsigned n)
@@ -366,8 +468,7 @@ void shim_pktmbuf_free_range(struct rte_mbuf **m, unsigned from, unsigned to)
  */
 void shim_ptr_offsets(void **objs, unsigned n, uintptr_t base, uint32_t *off)
 {
-	for (unsigned i = 0; i < n; i++)
-		off[i] = (uint32_t)((uintptr_t)objs[i] - base);
+	ptr_offsets(objs, n, base, off);
 }
 
 /** Reverse of shim_ptr_offsets: base + off[i] into objs[i]. */
@@ -396,6 +497,21 @@ unsigned shim_ptr_stride(void *const *src, unsigned n, unsigned first,
 	return k;
 }
 
+/*
+ * Offset of each mbuf's packet data from `base`, and its data length. Static
+ * (not the exported shim_mbuf_data): an exported function of a shared
+ * library is interposable, so a call to it from here would go through the
+ * PLT on every burst instead of being inlined.
+ */
+static inline void mbuf_locate(struct rte_mbuf **m, unsigned n, uintptr_t base,
+			       uint32_t *off, uint16_t *len)
+{
+	for (unsigned i = 0; i < n; i++) {
+		off[i] = (uint32_t)((uintptr_t)rte_pktmbuf_mtod(m[i], char *) - base);
+		len[i] = m[i]->data_len;
+	}
+}
+
 /**
  * Batch helper: for each mbuf, the offset of its packet data from `base`
  * and its data length.
@@ -403,10 +519,7 @@ unsigned shim_ptr_stride(void *const *src, unsigned n, unsigned first,
 void shim_mbuf_data(struct rte_mbuf **m, unsigned n, uintptr_t base,
 		    uint32_t *off, uint16_t *len)
 {
-	for (unsigned i = 0; i < n; i++) {
-		off[i] = (uint32_t)((uintptr_t)rte_pktmbuf_mtod(m[i], char *) - base);
-		len[i] = m[i]->data_len;
-	}
+	mbuf_locate(m, n, base, off, len);
 }
 
 /**
@@ -420,8 +533,35 @@ uint16_t shim_eth_rx_locate(uint16_t port, uint16_t queue, struct rte_mbuf **m,
 {
 	uint16_t nb = rte_eth_rx_burst(port, queue, m, n);
 
-	shim_mbuf_data(m, nb, base, off, len);
+	mbuf_locate(m, nb, base, off, len);
 	return nb;
+}
+
+/**
+ * Hot-path helper for MbufBurst.sendReceive: transmits the first `ntx`
+ * mbufs of `tx_m` on tx_port/tx_queue (freeing what the queue did not
+ * take), then receives up to `nrx` into `m` from port/queue and locates
+ * them, in one FFI crossing: a loop that works on each burst and sends it
+ * on crosses once per burst instead of twice. `tx_m` and `m` may be the
+ * same array (the send completes before the receive). Returns
+ * rx | sent << 16.
+ */
+uint32_t shim_eth_tx_rx_locate(uint16_t tx_port, uint16_t tx_queue,
+			       struct rte_mbuf **tx_m, uint16_t ntx,
+			       uint16_t port, uint16_t queue,
+			       struct rte_mbuf **m, uint16_t nrx,
+			       uintptr_t base, uint32_t *off, uint16_t *len)
+{
+	uint16_t sent = 0, nb;
+
+	if (ntx > 0) {
+		sent = rte_eth_tx_burst(tx_port, tx_queue, tx_m, ntx);
+		if (sent < ntx)
+			rte_pktmbuf_free_bulk(&tx_m[sent], ntx - sent);
+	}
+	nb = rte_eth_rx_burst(port, queue, m, nrx);
+	mbuf_locate(m, nb, base, off, len);
+	return (uint32_t)nb | (uint32_t)sent << 16;
 }
 
 /**
@@ -436,7 +576,7 @@ int shim_pktmbuf_alloc_locate(struct rte_mempool *mp, struct rte_mbuf **m,
 	int ret = rte_pktmbuf_alloc_bulk(mp, m, n);
 
 	if (ret == 0)
-		shim_mbuf_data(m, n, base, off, len);
+		mbuf_locate(m, n, base, off, len);
 	return ret;
 }
 

@@ -1,3 +1,4 @@
+// deno-test: own process (it starts EAL in the test process)
 /**
  * A Histogram in a memzone, across real DPDK processes: a primary lays out
  * two histograms in a memzone and fills one; a secondary process attaches

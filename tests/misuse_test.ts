@@ -1,3 +1,4 @@
+// deno-test: own process (it starts EAL in the test process)
 /**
  * Misuse of the library, in one process: every count, index, name and
  * size is checked before it reaches C, and a disposed handle refuses use.
@@ -17,7 +18,7 @@ import {
   MbufBurst,
   Mempool,
   Memzone,
-  PktmbufPool,
+  type PktmbufPool,
   Port,
   ptrArray,
   removeGroupFiles,

@@ -7,6 +7,16 @@ import { DEFAULT_BASE_VIRTADDR } from "../mod.ts";
 import { cOriginal } from "../support/c_build.ts";
 import { denoRun, ealArgs, Proc, withGroup } from "../support/proc.ts";
 
+/** Whether a path exists. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const APP = "apps/simple_mp.ts";
 const PRIMARY_LCORES = ["-l", "0-1"];
 const SECONDARY_LCORES = ["--lcores=2@0,3@1"];
@@ -275,10 +285,14 @@ Deno.test("a second process on the primary's lcore IDs is refused, naming the pr
         same.output,
         new RegExp(
           `^simple_mp: lcore ID 0 is used by process ${pri.child.pid} of ` +
-            `this group: give every process of a group its own lcore IDs`,
+            `this group \\(simple_mp\\.ts\\): give every process of a ` +
+            "group its own lcore IDs \\(free: ",
           "m",
         ),
       );
+      // the IDs it suggests are free: not the primary's 0 and 1
+      const free = /free: ([0-9, ]+);/.exec(same.output)![1].split(", ");
+      assert(!free.includes("0") && !free.includes("1"), same.output);
       assert(!same.output.includes(INIT), same.output);
       assert(!/\n\s+at /.test(same.output), `a stack trace:\n${same.output}`);
     }
@@ -300,6 +314,29 @@ Deno.test("a second process on the primary's lcore IDs is refused, naming the pr
     await quit(sec);
     await command(pri, "stats", FULL_POOL);
     await quit(pri);
+  });
+  // a C primary claims nothing: its command line is read instead
+  await withGroup("smp_same_lcores_c", async ({ prefix, track }) => {
+    const cPri = await startC(track, prefix, PRIMARY_LCORES, "primary");
+    const same = track(denoRun(APP, [
+      ...PRIMARY_LCORES,
+      ...ealArgs(prefix),
+      "--proc-type=secondary",
+    ]));
+    assertEquals((await same.exit()).code, 1, same.output);
+    assertMatch(
+      same.output,
+      new RegExp(
+        `lcore ID 0 is used by process ${cPri.child.pid} of this group ` +
+          "\\(simple_mp\\)",
+      ),
+    );
+    const sec = await startApp(track, prefix, SECONDARY_LCORES, "secondary");
+    await command(cPri, "send from_c", "");
+    await sec.waitFor(/core 3: Received 'from_c'$/m);
+    await quit(sec);
+    await command(cPri, "quit", "");
+    assertEquals((await cPri.exit()).code, 0, cPri.output);
   });
 });
 
@@ -337,8 +374,16 @@ Deno.test("refusals: second primary, secondary without primary, no hugepages, on
       "--proc-type=secondary",
     ]));
     assertEquals((await sec.exit()).code, 1, sec.output);
-    assertMatch(sec.output, /Cannot init EAL/);
-    assertMatch(sec.output, /no primary process is running/);
+    assertMatch(
+      sec.output,
+      new RegExp(
+        `^simple_mp: no primary process is running with --file-prefix ` +
+          `${prefix} \\(looked in /var/run/dpdk/${prefix}\\): start it first`,
+        "m",
+      ),
+    );
+    // refused before EAL made any file of the group
+    assertEquals(await exists(`/var/run/dpdk/${prefix}`), false);
   });
   await withGroup("smp_nohuge", async ({ prefix, track }) => {
     const dir = await Deno.makeTempDir({ prefix: "smp_nohuge_" });

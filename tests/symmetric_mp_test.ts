@@ -426,7 +426,8 @@ Deno.test("refusals: bad arguments, and what differs from the group", async () =
         sec(app(2, 1), "0@1"),
         new RegExp(
           `^symmetric_mp: lcore ID 0 is used by process ${pid} of this ` +
-            "group: give every process of a group its own lcore IDs",
+            "group \\(symmetric_mp\\.ts\\): give every process of a group " +
+            "its own lcore IDs",
           "m",
         ),
       ],

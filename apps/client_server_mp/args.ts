@@ -8,7 +8,7 @@
  */
 
 import { RTE } from "../../mod.ts";
-import { pairPorts, parsePortmask, UsageError } from "../common.ts";
+import { pairPorts, parsePortmask, shorten, UsageError } from "../common.ts";
 import { MAX_CLIENTS } from "./shared.ts";
 
 /** mp_server's options. */
@@ -61,14 +61,16 @@ export function parseServerArgs(
     else if (a === "--wait-clients") opts.waitClients = true;
     else if (a.startsWith("-p")) mask = value();
     else if (a.startsWith("-n")) clients = value();
-    else throw new UsageError(`unknown option '${a}'`);
+    else throw new UsageError(`unknown option '${shorten(a)}'`);
   }
   const ports = parsePortmask(mask, maxPorts);
   if (clients === undefined) throw new UsageError("-n NUM_CLIENTS is missing");
   const numClients = Number(clients);
   if (!/^\d+$/.test(clients) || numClients < 1 || numClients > MAX_CLIENTS) {
     throw new UsageError(
-      `invalid number of clients '${clients}': expected 1..${MAX_CLIENTS} ` +
+      `invalid number of clients '${
+        shorten(clients)
+      }': expected 1..${MAX_CLIENTS} ` +
         `(MAX_CLIENTS of the shared port info)`,
     );
   }
@@ -105,13 +107,13 @@ export function parseClientArgs(args: readonly string[]): ClientOptions {
       if (a.length > 2) id = a.slice(2);
       else if (i + 1 < args.length) id = args[++i];
       else throw new UsageError("-n needs a value");
-    } else throw new UsageError(`unknown option '${a}'`);
+    } else throw new UsageError(`unknown option '${shorten(a)}'`);
   }
   if (id === undefined) throw new UsageError("-n CLIENT_ID is missing");
   const clientId = Number(id);
   if (!/^\d+$/.test(id) || clientId >= MAX_CLIENTS) {
     throw new UsageError(
-      `invalid client ID '${id}': expected 0..${MAX_CLIENTS - 1}`,
+      `invalid client ID '${shorten(id)}': expected 0..${MAX_CLIENTS - 1}`,
     );
   }
   return { clientId, json };

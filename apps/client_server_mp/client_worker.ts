@@ -31,6 +31,13 @@ const PKT_READ_SIZE = 32;
  */
 const SYNC_EVERY = 16;
 
+/** Index of the loop count in `live`. */
+export const LIVE_LOOPS = 0;
+/** Index of the packets dequeued so far in `live`. */
+export const LIVE_RX = 1;
+/** Float64 slots of `live`. */
+export const LIVE_SLOTS = 2;
+
 /** One output port: its TX queue (queue = client ID) and TX buffer. */
 export interface ClientOutput {
   /** The TX queue the buffer sends on. */
@@ -53,6 +60,11 @@ export interface ClientLoopData {
   outputs: ClientOutput[];
   /** The port-info memzone (`tx_stats`). */
   portInfo: Memzone;
+  /**
+   * Live counts for the main thread (Float64 [loops, rx]): the loops show
+   * a stuck lcore, rx stays true even if the loop never returns.
+   */
+  live: SharedArrayBuffer;
 }
 
 /** What the loop returns when asked to stop (after flushing). */
@@ -100,7 +112,9 @@ const clientLoop: LcoreMain<ClientLoopData, ClientLoopResult> = defineLcore(
     let needFlush = false; // unsent packets in the buffers
     let rx = 0;
     let bursts = 0; // since the last sync
+    const live = new Float64Array(ctx.data.live);
     while (ctx.running()) {
+      live[LIVE_LOOPS]++;
       const n = pkts.dequeue(ring, PKT_READ_SIZE);
       if (n === 0) {
         if (needFlush) {
@@ -110,6 +124,7 @@ const clientLoop: LcoreMain<ClientLoopData, ClientLoopResult> = defineLcore(
         continue;
       }
       rx += n;
+      live[LIVE_RX] = rx;
       pkts.bufferByInputPort(table, n);
       if (++bursts === SYNC_EVERY) {
         sync();

@@ -35,6 +35,8 @@ export interface ServerLoopData {
   portInfo: Memzone;
   /** The server statistics memzone (per-client counters). */
   stats: Memzone;
+  /** Loop count (one Int32): the main thread sees a stuck loop. */
+  progress: SharedArrayBuffer;
 }
 
 /** The loop; returns the number of bursts read when asked to stop. */
@@ -56,7 +58,9 @@ const serverLoop: LcoreMain<ServerLoopData, number> = defineLcore(
     let position = 0; // round-robin position, kept across bursts and ports
     let portNum = 0; // indexes rxqs (and rx_stats.rx)
     let bursts = 0;
+    const progress = new Int32Array(ctx.data.progress);
     while (ctx.running()) {
+      progress[0]++;
       const n = rx.receiveRaw(rxqs[portNum], PACKET_READ_SIZE);
       if (n > 0) {
         rxStats.add(portNum, n);

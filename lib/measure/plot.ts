@@ -268,8 +268,12 @@ export function reportSpec(
  */
 export async function renderReport(input: ReportInput): Promise<Report> {
   const { spec, latency } = reportSpec(input);
+  // full specifiers: a script importing the package from elsewhere has
+  // no import map for them
   const [vega, vl] = await Promise.all([
+    // deno-lint-ignore no-import-prefix
     import("npm:vega@6.4.0"),
+    // deno-lint-ignore no-import-prefix
     import("npm:vega-lite@6.5.0"),
   ]);
   // deno-lint-ignore no-explicit-any
