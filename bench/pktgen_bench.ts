@@ -16,13 +16,15 @@
  * alternate, swapping order every round, so load from elsewhere hits both;
  * the table gives the median of each, the ratio of the medians, the median
  * of the per-round ratios, and each one's spread ((max - min) / median),
- * flagged when above 20% (a machine too busy for the numbers to mean much).
+ * flagged when above 20% (a machine too busy for the numbers to mean much;
+ * the verdict then says so). Rates are given per second of wall-clock time
+ * and per second of the process's CPU time (what preemption by other load
+ * does not change).
  *
- * Then header views against raw DataView offsets in the same loop, in
- * this process, once per round (target: within 10%): the field writes of
- * bench/packet_bench.ts's "fields" group, and the generator's per-packet
- * work; timed as `deno bench` cannot on a busy machine (interleaved short
- * samples, the fastest of each).
+ * Then, once per round in this process, header views against raw DataView
+ * offsets in the same loop (target: within 10%): bench/packet_bench.ts's
+ * paired comparison (4 field writes per frame, and the generator's
+ * per-packet work), summarised over the rounds.
  *
  * ```
  * deno run -A bench/pktgen_bench.ts [--runs 5] [--warmup 2] [--window 3]
@@ -40,14 +42,12 @@ import {
 } from "../support/proc.ts";
 import { portStats } from "../support/telemetry.ts";
 import {
-  dataViewOf,
-  ipv4Checksum,
-  ipv4L4Checksum,
-  Ipv4View,
-  PacketTemplate,
-  udpFrame,
-  UdpView,
-} from "../lib/packet/mod.ts";
+  measure,
+  PAIR_HEAD,
+  pairRows,
+  type Samples,
+  table,
+} from "./packet_bench.ts";
 
 type Impl = "C" | "TS";
 type Mode = "full" | "incremental";
@@ -168,130 +168,25 @@ function spread(xs: number[]): number {
   return (Math.max(...xs) - Math.min(...xs)) / median(xs);
 }
 
+/**
+ * Whether per-round ratios meet `target`: "met" when every round does,
+ * "NOT met" when none does; otherwise their median decides, unless they
+ * spread over {@linkcode NOISY}: "too noisy to tell".
+ */
+function verdict(ratios: number[], target: number): string {
+  if (Math.min(...ratios) >= target) return "met (every round)";
+  if (Math.max(...ratios) < target) return "NOT met (no round)";
+  if (spread(ratios) > NOISY) return "too noisy to tell";
+  return median(ratios) >= target ? "met (median)" : "NOT met (median)";
+}
+
 /** A spread as a percentage, flagged when the numbers are noisy. */
 function pct(s: number): string {
   return `${(s * 100).toFixed(0)}%${s > NOISY ? " (!)" : ""}`;
 }
 
-const FRAMES = 1024;
-const STRIDE = 2048; // as the mbufs of a pool
-const SAMPLE = 20; // loops over the frames per timed sample
-const SAMPLES = 300; // samples of each variant, interleaved
-
-/** Frames stamped at a pool-like stride, and views over them. */
-function frames() {
-  const buf = new Uint8Array(FRAMES * STRIDE);
-  const data = dataViewOf(buf);
-  const off = Uint32Array.from({ length: FRAMES }, (_, i) => i * STRIDE + 128);
-  new PacketTemplate(udpFrame({
-    ipSrc: "10.0.0.1",
-    ipDst: "10.0.0.2",
-    sport: 10000,
-    dport: 9,
-    payloadLength: 18,
-  })).stampAll(buf, off, FRAMES);
-  return {
-    buf,
-    data,
-    off,
-    udp: new UdpView(buf, data),
-    ip: new Ipv4View(buf, data),
-  };
-}
-
-/**
- * Header views against raw DataView offsets, the same loop over 1024
- * frames both ways, for two loops: four field writes per frame (as the
- * "fields" group of bench/packet_bench.ts), and the generator's full
- * per-packet work (source port, UDP and IPv4 checksums). The two ways
- * are timed in short samples, interleaved and in alternating order; each
- * way's fastest sample counts (the one least disturbed by other load).
- * Returns views' time over raw offsets' for each loop (and for the
- * generator's work done with the views' `updateChecksum()` methods).
- */
-function viewsOverRaw(): {
-  fields: number;
-  generator: number;
-  update: number;
-} {
-  const { buf, data, off, udp, ip } = frames();
-  const rawFields = (r: number) => {
-    for (let i = 0; i < FRAMES; i++) {
-      const o = off[i];
-      data.setUint16(o + 34, 10000 + ((i + r) & 1023)); // UDP source port
-      data.setUint16(o + 36, 9); // UDP destination port
-      data.setUint32(o + 26, 0x0a000001 + i); // IPv4 source
-      data.setUint8(o + 22, 64); // TTL
-    }
-  };
-  const viewFields = (r: number) => {
-    for (let i = 0; i < FRAMES; i++) {
-      const o = off[i];
-      const u = udp.at(o + 34);
-      u.srcPort = 10000 + ((i + r) & 1023);
-      u.dstPort = 9;
-      const v = ip.at(o + 14);
-      v.srcValue = 0x0a000001 + i;
-      v.ttl = 64;
-    }
-  };
-  const rawGen = (r: number) => {
-    for (let i = 0; i < FRAMES; i++) {
-      const o = off[i];
-      data.setUint16(o + 34, 10000 + ((i + r) % FLOWS));
-      data.setUint16(o + 40, ipv4L4Checksum(buf, o + 14, o + 34));
-      data.setUint16(o + 24, ipv4Checksum(buf, o + 14));
-    }
-  };
-  const viewGen = (r: number) => { // as examples/pktgen.ts --checksum full
-    for (let i = 0; i < FRAMES; i++) {
-      const o = off[i];
-      const u = udp.at(o + 34);
-      u.srcPort = 10000 + ((i + r) % FLOWS);
-      u.checksum = ipv4L4Checksum(buf, o + 14, o + 34);
-      ip.at(o + 14).checksum = ipv4Checksum(buf, o + 14);
-    }
-  };
-  const viewUpdate = (r: number) => { // the views' own updateChecksum()
-    for (let i = 0; i < FRAMES; i++) {
-      const o = off[i];
-      udp.at(o + 34).srcPort = 10000 + ((i + r) % FLOWS);
-      udp.updateChecksum(o + 14);
-      ip.at(o + 14).updateChecksum();
-    }
-  };
-  const ratio = (raw: (r: number) => void, view: (r: number) => void) => {
-    for (let r = 0; r < 1000; r++) [raw, view].forEach((f) => f(r)); // JIT
-    let minRaw = Infinity, minView = Infinity;
-    for (let s = 0; s < SAMPLES; s++) {
-      for (const f of s % 2 === 0 ? [raw, view] : [view, raw]) {
-        const t = performance.now();
-        for (let r = 0; r < SAMPLE; r++) f(r);
-        const dt = performance.now() - t;
-        if (f === raw) minRaw = Math.min(minRaw, dt);
-        else minView = Math.min(minView, dt);
-      }
-    }
-    return minView / minRaw;
-  };
-  return {
-    fields: ratio(rawFields, viewFields),
-    generator: ratio(rawGen, viewGen),
-    update: ratio(rawGen, viewUpdate),
-  };
-}
-
-/** Prints a Markdown table. */
-function table(head: string[], rows: string[][]): void {
-  const widths = head.map((h, i) =>
-    Math.max(h.length, ...rows.map((r) => r[i].length))
-  );
-  const row = (cells: string[]) =>
-    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
-  console.log(row(head));
-  console.log(row(widths.map((w) => "-".repeat(w))));
-  for (const r of rows) console.log(row(r));
-}
+/** Interleaved samples per round of bench/packet_bench.ts's loops. */
+const VIEW_SAMPLES = 60;
 
 async function main(): Promise<void> {
   const { runs, warmup, window } = runOptions(
@@ -305,8 +200,7 @@ async function main(): Promise<void> {
   for (const mode of modes) {
     for (const impl of ["C", "TS"] as Impl[]) rates.set(key(impl, mode), []);
   }
-  const fields: number[] = [], generator: number[] = [];
-  const update: number[] = [];
+  const views: Samples[] = [];
   // every round runs every configuration; the order flips each round
   for (let r = 0; r < runs; r++) {
     const order: Impl[] = r % 2 === 0 ? ["C", "TS"] : ["TS", "C"];
@@ -322,15 +216,8 @@ async function main(): Promise<void> {
         );
       }
     }
-    const v = viewsOverRaw();
-    fields.push(v.fields);
-    generator.push(v.generator);
-    update.push(v.update);
-    console.error(
-      `round ${r + 1}/${runs}: ${line.join(", ")} Mpps; views/raw ` +
-        `${v.fields.toFixed(2)} (fields), ${v.generator.toFixed(2)} ` +
-        `(generator)`,
-    );
+    views.push(measure(VIEW_SAMPLES));
+    console.error(`round ${r + 1}/${runs}: ${line.join(", ")} Mpps`);
   }
   console.log(
     `pktgen at full speed on net_null, ${FLOWS} flows, 60-byte frames, ` +
@@ -370,42 +257,28 @@ async function main(): Promise<void> {
   const label = (mode: Mode) =>
     mode === "full" ? "full (target TS/C >= 0.8)" : "incremental (RFC 1624)";
   console.log("\nper second of wall-clock time:");
-  table(
+  console.log(table(
     ["checksums", "C Mpps", "TS Mpps", ...head],
     wall.map((w) => [label(w.mode), ...w.cells]),
-  );
+  ));
   console.log("\nper second of CPU time:");
-  table(
+  console.log(table(
     ["checksums", "C Mpps/CPU-s", "TS Mpps/CPU-s", ...head],
     cpu.map((w) => [label(w.mode), ...w.cells]),
-  );
-  const full = median(wall[0].ratios), fullCpu = median(cpu[0].ratios);
+  ));
   console.log(
-    `\nfull checksums: TS/C ${full.toFixed(2)} (per CPU-s ` +
-      `${fullCpu.toFixed(2)}): target 0.8 ` +
-      (full >= 0.8 ? "met" : "NOT met"),
+    `\nfull checksums: TS/C ${median(wall[0].ratios).toFixed(2)} (per ` +
+      `CPU-s ${median(cpu[0].ratios).toFixed(2)}): target 0.8 ` +
+      `${verdict(wall[0].ratios, 0.8)} by wall-clock time, ` +
+      `${verdict(cpu[0].ratios, 0.8)} by CPU time`,
   );
   console.log(
-    `\nheader views / raw DataView offsets, the same loop over ${FRAMES} ` +
-      `frames, fastest of ${SAMPLES} interleaved samples each, median of ` +
-      `${runs} rounds (target: within 10%):`,
+    `\nheader views / raw DataView offsets, the same loop (bench/` +
+      `packet_bench.ts), ${VIEW_SAMPLES} interleaved samples in each of ` +
+      `${runs} rounds (a batch each); by thread CPU time (target: within ` +
+      `10%):\n`,
   );
-  table(
-    ["loop", "views / raw", "spread", "within 10%"],
-    [
-      ["4 field writes per frame", fields],
-      ["port + UDP and IPv4 checksums (pktgen full)", generator],
-      ["the same with the views' updateChecksum()", update],
-    ].map(([name, xs]) => {
-      const m = median(xs as number[]);
-      return [
-        name as string,
-        m.toFixed(3),
-        pct(spread(xs as number[])),
-        Math.abs(m - 1) <= 0.1 ? "yes" : "NO",
-      ];
-    }),
-  );
+  console.log(table(PAIR_HEAD, pairRows(views, 1)));
 }
 
 if (import.meta.main) await main();

@@ -28,8 +28,6 @@ import {
   defineLcore,
   fileSink,
   intArg,
-  ipv4Checksum,
-  ipv4L4Checksum,
   Ipv4View,
   type LcoreContext,
   mainLcore,
@@ -127,10 +125,9 @@ const generate = defineLcore((ctx: LcoreContext<GenData>) => {
     for (let i = 0; i < n; i++) {
       const o = off[i];
       if (full) { // the port, then both checksums from scratch
-        const u = udp.at(o + l4);
-        u.srcPort = SPORT + flow;
-        u.checksum = ipv4L4Checksum(bytes, o + l3, o + l4);
-        ip.at(o + l3).checksum = ipv4Checksum(bytes, o + l3);
+        udp.at(o + l4).srcPort = SPORT + flow;
+        udp.updateChecksum(o + l3);
+        ip.at(o + l3).updateChecksum();
       } else sport.set(dv, o, SPORT + flow); // + UDP checksum, incrementally
       if (++flow === flows) flow = 0;
       len[i] = size;

@@ -386,6 +386,11 @@ export interface AttachOptions {
    * secondaries still run it.
    */
   requirePrimary?: boolean;
+  /**
+   * Called between the check and `rte_eal_init` when `initEal` runs it
+   * (the tests use it to map memory there, as a racing thread could).
+   */
+  afterCheck?: () => void;
 }
 
 /** What {@linkcode prepareAttach} found (for a secondary). */

@@ -13,6 +13,7 @@ import { ClaimTable } from "./claims.ts";
 import { removeGroupFiles } from "./proc.ts";
 import {
   type AttachOptions,
+  type AttachReport,
   prepareAttach,
   recoverFailedAttach,
 } from "./attach.ts";
@@ -40,6 +41,8 @@ export interface EalInit extends Disposable {
   lcores: number[];
   /** The group's `--file-prefix` (runtime folder name). */
   filePrefix: string;
+  /** What the attach check found, for a secondary (see `prepareAttach`). */
+  attach?: AttachReport;
 }
 
 /** Options of {@linkcode initEal}. */
@@ -62,9 +65,10 @@ export interface EalOptions {
    * Robust attach of a secondary (see `prepareAttach`): refuse at once
    * when no primary runs, and start the process anew when the primary's
    * memory lies where this process has mappings (default: up to 8 fresh
-   * starts; `{ maxReexecs: 0 }` only reports).
+   * starts; `{ maxReexecs: 0 }` only reports; false: no check, EAL alone
+   * decides).
    */
-  attach?: AttachOptions;
+  attach?: AttachOptions | false;
 }
 
 /** Name of the memzone in which processes claim their lcore IDs. */
@@ -157,7 +161,11 @@ export function initEal(
   const { eal: given, app } = splitArgs(argv);
   // a secondary: no primary -> one line; its memory where we have mappings
   // -> a fresh start of this process (see attach.ts)
-  const attach = prepareAttach(given, opts.attach);
+  const attachOpts = opts.attach === false ? undefined : opts.attach;
+  const attach = opts.attach === false
+    ? undefined
+    : prepareAttach(given, attachOpts);
+  attachOpts?.afterCheck?.();
   const eal = given.some((a) => a.startsWith("--base-virtaddr"))
     ? given
     : [...given, `--base-virtaddr=${DEFAULT_BASE_VIRTADDR}`];
@@ -172,7 +180,7 @@ export function initEal(
   if (ret < 0) {
     const errno = rteErrno();
     // a late clash restarts the process; the failed attempt's files go
-    if (attach !== undefined) recoverFailedAttach(attach, opts.attach);
+    if (attach !== undefined) recoverFailedAttach(attach, attachOpts);
     throw new DpdkError(`rte_eal_init(${given.join(" ")})`, errno);
   }
   initialised = true;
@@ -204,6 +212,7 @@ export function initEal(
     mainLcore: mainLcore(),
     lcores: mine,
     filePrefix: dir.slice(dir.lastIndexOf("/") + 1),
+    attach,
     [Symbol.dispose]: cleanupEal,
   };
 }

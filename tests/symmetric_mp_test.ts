@@ -97,7 +97,11 @@ interface Stats {
 
 const INSPECTOR = `
 import { initEal, Port } from "${ROOT}mod.ts";
-initEal(Deno.args, { progName: "inspector" });
+// it may join a group whose primary died (the restart test): EAL decides
+initEal(Deno.args, {
+  progName: "inspector",
+  attach: { requirePrimary: false },
+});
 const ports = Port.ids().map((p) => new Port(p));
 console.log("inspector ready: " + ports.length + " ports");
 let buf = "";

@@ -21,8 +21,6 @@
 
 import { Ipv4Addr, Ipv6Addr, MacAddr } from "./addr.ts";
 import {
-  checksumAdjust,
-  checksumAdjust32,
   icmpChecksum,
   icmpv6Checksum,
   ipv4Checksum,
@@ -489,16 +487,20 @@ export type TemplateFieldName =
  * nothing and reads only the field and the checksums it updates.
  */
 export class TemplateField {
+  // Every field holds a small integer from the start (`declare`: no
+  // `undefined` first; flags as 0/1, not booleans), so V8 tracks their type
+  // and `set` reads them without checks or conversions.
   /** Offset of the field from the frame's start. */
-  readonly at: number;
+  declare readonly at: number;
   /** Width in bytes: 1, 2 or 4 (a 1-byte field changes the high or low byte of its word). */
-  readonly width: 1 | 2 | 4;
+  declare readonly width: 1 | 2 | 4;
   // checksum fields to adjust (offset from the frame start, -1: none)
-  readonly #c1: number;
-  readonly #c1Udp: boolean;
-  readonly #c2: number;
-  readonly #c2Udp: boolean;
-  readonly #mask: number;
+  readonly #c1: number = -1;
+  readonly #c1Udp: number = 0; // 1: a UDP checksum
+  readonly #c2: number = -1;
+  readonly #c2Udp: number = 0;
+  // the bits of a 32-bit field it owns, as an int32 (-1: all)
+  readonly #mask: number = -1;
 
   /**
    * A field at `at` of `width` bytes, covered by up to two checksums.
@@ -519,10 +521,10 @@ export class TemplateField {
     this.at = at;
     this.width = width;
     this.#c1 = checksums[0]?.at ?? -1;
-    this.#c1Udp = checksums[0]?.udp ?? false;
+    this.#c1Udp = checksums[0]?.udp === true ? 1 : 0;
     this.#c2 = checksums[1]?.at ?? -1;
-    this.#c2Udp = checksums[1]?.udp ?? false;
-    this.#mask = mask;
+    this.#c2Udp = checksums[1]?.udp === true ? 1 : 0;
+    this.#mask = mask | 0;
   }
 
   /** The field's value in the frame at `base`. */
@@ -538,35 +540,50 @@ export class TemplateField {
    * adjusts the checksums covering the field.
    */
   set(data: DataView, base: number, value: number): void {
+    // one method, no private methods (each call would check the brand):
+    // the checksum fields are fixed inline
     const p = base + this.at;
+    const c1 = this.#c1, c2 = this.#c2;
     if (this.width === 2) {
       const old = data.getUint16(p);
-      data.setUint16(p, value);
-      this.#adjust16(data, base, old, value & 0xffff);
+      const next = value & 0xffff;
+      data.setUint16(p, next);
+      if (c1 >= 0) fix16(data, base + c1, old, next, this.#c1Udp);
+      if (c2 >= 0) fix16(data, base + c2, old, next, this.#c2Udp);
     } else if (this.width === 4) {
       const old = data.getUint32(p);
-      const next = ((old & ~this.#mask) | (value & this.#mask)) >>> 0;
+      const mask = this.#mask;
+      const next = ((old & ~mask) | (value & mask)) >>> 0;
       data.setUint32(p, next);
-      this.#adjust32(data, base, old, next);
+      if (c1 >= 0) fix32(data, base + c1, old, next, this.#c1Udp);
+      if (c2 >= 0) fix32(data, base + c2, old, next, this.#c2Udp);
     } else {
       // the checksum word holding this byte: [p, p+1] when p is its high byte
-      const hi = (this.at & 1) === 0;
-      const w = hi ? p : p - 1;
+      const w = (this.at & 1) === 0 ? p : p - 1;
       const old = data.getUint16(w);
       data.setUint8(p, value);
-      this.#adjust16(data, base, old, data.getUint16(w));
+      const next = data.getUint16(w);
+      if (c1 >= 0) fix16(data, base + c1, old, next, this.#c1Udp);
+      if (c2 >= 0) fix16(data, base + c2, old, next, this.#c2Udp);
     }
   }
+}
 
-  #adjust16(data: DataView, base: number, old: number, next: number): void {
-    if (this.#c1 >= 0) fix16(data, base + this.#c1, old, next, this.#c1Udp);
-    if (this.#c2 >= 0) fix16(data, base + this.#c2, old, next, this.#c2Udp);
-  }
-
-  #adjust32(data: DataView, base: number, old: number, next: number): void {
-    if (this.#c1 >= 0) fix32(data, base + this.#c1, old, next, this.#c1Udp);
-    if (this.#c2 >= 0) fix32(data, base + this.#c2, old, next, this.#c2Udp);
-  }
+/**
+ * Writes the checksum at `at` after the words it covers changed by `diff`
+ * (RFC 1624 eqn. 3: ~C + ~m + m', unfolded), as `checksumAdjust` does; a
+ * UDP checksum of 0 ("none") is left alone. Here, not imported, so V8
+ * inlines it without checking an imported binding per packet.
+ */
+function fix(data: DataView, at: number, diff: number, udp: number): void {
+  const c = data.getUint16(at);
+  if (udp !== 0 && c === 0) return; // no UDP checksum
+  let s = (~c & 0xffff) + diff;
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  // the true sum of non-empty data is never 0: a 0 here is its 0xffff
+  const r = s === 0 ? 0 : ~s & 0xffff;
+  data.setUint16(at, r === 0 && udp !== 0 ? 0xffff : r);
 }
 
 function fix16(
@@ -574,11 +591,9 @@ function fix16(
   at: number,
   old: number,
   next: number,
-  udp: boolean,
+  udp: number,
 ): void {
-  const c = data.getUint16(at);
-  if (udp && c === 0) return; // no UDP checksum
-  data.setUint16(at, checksumAdjust(c, old, next, udp));
+  fix(data, at, (~old & 0xffff) + next, udp);
 }
 
 function fix32(
@@ -586,11 +601,15 @@ function fix32(
   at: number,
   old: number,
   next: number,
-  udp: boolean,
+  udp: number,
 ): void {
-  const c = data.getUint16(at);
-  if (udp && c === 0) return;
-  data.setUint16(at, checksumAdjust32(c, old, next, udp));
+  fix(
+    data,
+    at,
+    (~(old >>> 16) & 0xffff) + (~old & 0xffff) + (next >>> 16) +
+      (next & 0xffff),
+    udp,
+  );
 }
 
 /**

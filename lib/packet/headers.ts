@@ -26,10 +26,10 @@
 
 import { Ipv4Addr, Ipv6Addr, MacAddr } from "./addr.ts";
 import {
-  icmpChecksum,
-  icmpv6Checksum,
-  ipv4Checksum,
-  l4Checksum,
+  icmpChecksumOf,
+  ipv4ChecksumOf,
+  ipv6L4ChecksumOf,
+  l4ChecksumOf,
 } from "./checksum.ts";
 
 /** EtherType values (IEEE registry). */
@@ -512,8 +512,9 @@ export class Ipv4View extends HeaderView {
   }
   /** Computes and stores the header checksum; returns it. */
   updateChecksum(): number {
-    const c = ipv4Checksum(this.bytes, this.offset);
-    this.data.setUint16(this.offset + 10, c);
+    const d = this.data, o = this.offset;
+    const c = ipv4ChecksumOf(d, o);
+    d.setUint16(o + 10, c);
     return c;
   }
 }
@@ -640,8 +641,9 @@ export class UdpView extends HeaderView {
    * (IPv4 or IPv6); returns it.
    */
   updateChecksum(ipOffset: number): number {
-    const c = l4Checksum(this.bytes, ipOffset, this.offset);
-    this.data.setUint16(this.offset + 6, c);
+    const d = this.data, o = this.offset;
+    const c = l4ChecksumOf(d, ipOffset, o);
+    d.setUint16(o + 6, c);
     return c;
   }
 }
@@ -815,8 +817,9 @@ export class TcpView extends HeaderView {
    * (IPv4 or IPv6); returns it.
    */
   updateChecksum(ipOffset: number): number {
-    const c = l4Checksum(this.bytes, ipOffset, this.offset);
-    this.data.setUint16(this.offset + 16, c);
+    const d = this.data, o = this.offset;
+    const c = l4ChecksumOf(d, ipOffset, o);
+    d.setUint16(o + 16, c);
     return c;
   }
 }
@@ -874,8 +877,9 @@ export class IcmpView extends HeaderView {
   }
   /** Computes and stores the checksum over `length` bytes; returns it. */
   updateChecksum(length: number): number {
-    const c = icmpChecksum(this.bytes, this.offset, length);
-    this.data.setUint16(this.offset + 2, c);
+    const d = this.data, o = this.offset;
+    const c = icmpChecksumOf(d, o, length);
+    d.setUint16(o + 2, c);
     return c;
   }
 }
@@ -943,8 +947,9 @@ export class Icmpv6View extends HeaderView {
    * returns it.
    */
   updateChecksum(ipOffset: number): number {
-    const c = icmpv6Checksum(this.bytes, ipOffset, this.offset);
-    this.data.setUint16(this.offset + 2, c);
+    const d = this.data, o = this.offset;
+    const c = ipv6L4ChecksumOf(d, ipOffset, o, IPPROTO.ICMPV6);
+    d.setUint16(o + 2, c);
     return c;
   }
 }
