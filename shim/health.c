@@ -197,6 +197,38 @@ int shim_mempool_ring_positions(const struct rte_mempool *mp, uint32_t *out)
 }
 
 /**
+ * Fault injection, for tests: leaves the consumer side of a ring-based
+ * pool's ring as a process killed inside a dequeue leaves it (its head
+ * moved by n, its tail not), so every later get on the pool waits
+ * forever. Only for a pool with the default MP/MC sync and at least n
+ * objects in its ring. Returns 0, -EINVAL, -ENOTSUP or -EAGAIN (raced).
+ */
+int shim_test_wedge_pool(struct rte_mempool *mp, uint32_t n)
+{
+	const struct rte_mempool_ops *ops;
+	struct rte_ring *r;
+	uint32_t head, tail;
+
+	if (mp == NULL || n == 0)
+		return -EINVAL;
+	ops = rte_mempool_get_ops(mp->ops_index);
+	if (ops == NULL || strncmp(ops->name, "ring_", 5) != 0 ||
+	    mp->pool_data == NULL)
+		return -ENOTSUP;
+	r = mp->pool_data;
+	if (r->cons.sync_type != RTE_RING_SYNC_MT)
+		return -ENOTSUP;
+	head = __atomic_load_n(&r->cons.head, __ATOMIC_ACQUIRE);
+	tail = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
+	if (head != tail ||
+	    __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) - head < n)
+		return -EAGAIN;
+	return __atomic_compare_exchange_n(&r->cons.head, &head, head + n, 0,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+		       ? 0 : -EAGAIN;
+}
+
+/**
  * Objects in lcore `lcore_id`'s cache of a pool (they count as available,
  * and go back into use when a thread with that lcore ID takes from the
  * pool). Returns -EINVAL for NULL or an lcore ID out of range, 0 for a

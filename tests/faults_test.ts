@@ -264,6 +264,8 @@ Deno.test("item 2: a process killed inside a pool operation wedges the pool: ser
         "--proc-type=secondary",
         "--",
         POOL,
+        "256",
+        "wedge", // the kill below always leaves the pool half-updated
       ], { name: "pool_hammer" }));
       await h.waitFor("hammering");
       const mark = srv.output.length;
@@ -301,6 +303,7 @@ async function wedge(
       "--",
       pool,
       "256",
+      "wedge", // the kill below always leaves the pool half-updated
     ], { name: "pool_hammer" }));
     await h.waitFor("hammering");
     const marks = watchers.map((w) => w.output.length);
