@@ -1,20 +1,71 @@
 /**
- * A demo of client_server_mp: mp_server and two mp_clients on two net_null
+ * A demo of client_server_mp: mp_server and its mp_clients on two net_null
  * ports, live statistics for about ten seconds, then the final counts
  * (checked to add up), and everything cleaned up.
  *
  * ```
- * deno run -A apps/client_server_demo.ts [--seconds 10]
+ * deno run -A apps/client_server_demo.ts [--seconds 10] [--clients N]
  * ```
  *
  * Runs as root with hugepages (see the README). The processes get their
- * own `--file-prefix`, removed at the end; lcores: server 0 (CPU 0),
- * clients 1 and 2 (CPU 1). Ctrl-C ends the demo early, cleanly.
+ * own `--file-prefix`, removed at the end. Laid out for the CPUs this
+ * process may use: every process busy-polls, so each gets a CPU of its
+ * own: the server on the first, one client on each of the next (at most
+ * two clients by default: `--clients N` asks for more, or fewer). With a
+ * single CPU, server and client share it and say so. Ctrl-C ends the demo
+ * early, cleanly.
  *
  * @module
  */
 
 import { removeGroupFiles } from "../mod.ts";
+
+/** Clients when the machine has CPUs for them (one each). */
+const DEFAULT_MAX_CLIENTS = 2;
+
+/** The CPUs this process may run on (Cpus_allowed_list), lowest first. */
+export function usableCpus(
+  status: string = Deno.readTextFileSync("/proc/self/status"),
+): number[] {
+  const line = status.split("\n").find((l) =>
+    l.startsWith("Cpus_allowed_list:")
+  );
+  if (line === undefined) return [0];
+  return line.split(":")[1].trim().split(",").flatMap((r) => {
+    const [a, b = a] = r.split("-").map(Number);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  });
+}
+
+/** Where the server and each client run: an lcore ID and its CPU. */
+export interface Layout {
+  /** The server's `--lcores` value (lcore 0). */
+  server: string;
+  /** Each client's `--lcores` value (lcore IDs 1, 2, ...). */
+  clients: string[];
+  /** True when some processes share a CPU (fewer CPUs than processes). */
+  shared: boolean;
+}
+
+/**
+ * Lays the demo out on `cpus`: the server on the first, then one client
+ * per further CPU, `wanted` clients (default: as many as there are further
+ * CPUs, at most {@linkcode DEFAULT_MAX_CLIENTS}, at least one). Clients
+ * beyond the CPUs share them round-robin (`shared`).
+ */
+export function layout(cpus: number[], wanted?: number): Layout {
+  const n = wanted ??
+    Math.max(1, Math.min(DEFAULT_MAX_CLIENTS, cpus.length - 1));
+  const others = cpus.length > 1 ? cpus.slice(1) : cpus;
+  return {
+    server: `0@${cpus[0]}`,
+    clients: Array.from(
+      { length: n },
+      (_, i) => `${i + 1}@${others[i % others.length]}`,
+    ),
+    shared: n + 1 > cpus.length,
+  };
+}
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const PREFIX = `csdemo_${Deno.pid}`;
@@ -127,7 +178,14 @@ function fail(why: string, children: Child[]): never {
   throw new Error(why);
 }
 
-async function demo(seconds: number, children: Child[]): Promise<boolean> {
+async function demo(
+  seconds: number,
+  children: Child[],
+  wanted?: number,
+): Promise<boolean> {
+  const cpus = usableCpus();
+  const plan = layout(cpus, wanted);
+  const numClients = plan.clients.length;
   let interrupted = false;
   let wake = () => {};
   const onSignal = () => {
@@ -137,12 +195,22 @@ async function demo(seconds: number, children: Child[]): Promise<boolean> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
+    const where = (l: string) => `CPU ${l.split("@")[1]}`;
     console.log(
-      `client_server_mp demo: mp_server + 2 mp_clients, ports net_null0 <-> ` +
-        `net_null1, --file-prefix ${PREFIX}\n`,
+      `client_server_mp demo: mp_server + ${numClients} mp_client${
+        numClients > 1 ? "s" : ""
+      }, ports net_null0 <-> net_null1, --file-prefix ${PREFIX}\n` +
+        `${cpus.length} CPU${cpus.length > 1 ? "s" : ""} here: server on ` +
+        `${where(plan.server)}, ${
+          plan.clients.map((l, i) => `client ${i} on ${where(l)}`).join(", ")
+        }` +
+        (plan.shared
+          ? `\n(fewer CPUs than processes: those sharing a CPU take turns, ` +
+            `so each forwards a fraction of what it would alone)`
+          : ""),
     );
     const server = new Child("mp_server", "mp_server.ts", [
-      "--lcores=0@0",
+      `--lcores=${plan.server}`,
       ...EAL,
       "--vdev=net_null0",
       "--vdev=net_null1",
@@ -150,7 +218,7 @@ async function demo(seconds: number, children: Child[]): Promise<boolean> {
       "-p",
       "3",
       "-n",
-      "2",
+      String(numClients),
       "--json",
       "--wait-clients",
     ]);
@@ -158,10 +226,14 @@ async function demo(seconds: number, children: Child[]): Promise<boolean> {
     if (!await server.waitLine(/Finished Process Init/)) {
       fail("the server did not start", children);
     }
-    console.log("mp_server: ports 0 and 1 up, rings for clients 0 and 1");
-    const clients = [0, 1].map((id) =>
+    console.log(
+      `mp_server: ports 0 and 1 up, rings for client${
+        numClients > 1 ? "s" : ""
+      } ${plan.clients.map((_, i) => i).join(", ")}`,
+    );
+    const clients = plan.clients.map((lcores, id) =>
       new Child(`mp_client ${id}`, "mp_client.ts", [
-        `--lcores=${id + 1}@1`,
+        `--lcores=${lcores}`,
         ...EAL,
         "--proc-type=secondary",
         "--",
@@ -178,9 +250,13 @@ async function demo(seconds: number, children: Child[]): Promise<boolean> {
       console.log(`mp_client ${id}: attached, forwarding 0 <-> 1`);
     }
     console.log(
-      `\nnet_null makes packets as fast as the server reads them: the ` +
-        `clients' rings\nare full most of the time, so "ring full" drops ` +
-        `are expected.\n`,
+      `\nHow to read the numbers: net_null is an endless source: it hands ` +
+        `the server a\npacket whenever asked, so the server receives as fast ` +
+        `as its CPU can poll ("port\nrx"). Each client can forward only so ` +
+        `many (its CPU, a packet at a time through\nits ring); what it cannot ` +
+        `take is dropped at its full ring ("ring full"). The\npipeline's ` +
+        `throughput is what the clients send ("port tx", "client tx"); port ` +
+        `rx\nbeing far above it is expected with net_null, not a fault.\n`,
     );
 
     // live statistics: the server's JSON lines, one a second
@@ -238,6 +314,22 @@ async function demo(seconds: number, children: Child[]): Promise<boolean> {
       (a, c, i) => a + finals[i].rx + c.rx_drop + fin.freed![i] + fin.left![i],
       0,
     );
+    const dropped = fin.clients.reduce(
+      (a, c) => a + c.rx_drop,
+      0,
+    );
+    console.log(
+      `\nThroughput: ${mpps(sent, fin.time)} went all the way through ` +
+        `(server -> client -> port);\nthe server received ` +
+        `${mpps(received, fin.time)}, ${
+          received > 0 ? (100 * dropped / received).toFixed(0) : 0
+        }% of it dropped at full client rings (an endless\nsource outruns ` +
+        `any consumer${
+          plan.shared ? "; and here processes share CPUs" : ""
+        }). Per client: ${
+          finals.map((f, i) => `client ${i} ${mpps(f.tx, fin.time)}`).join(", ")
+        }.`,
+    );
     const ok = received === accounted &&
       sent === finals.reduce((a, c) => a + c.tx, 0) &&
       fin.mbufs!.in_use === 0;
@@ -254,18 +346,26 @@ async function demo(seconds: number, children: Child[]): Promise<boolean> {
 }
 
 if (import.meta.main) {
-  const i = Deno.args.indexOf("--seconds");
-  const seconds = i >= 0 ? Number(Deno.args[i + 1]) : 10;
-  if (!(seconds > 0)) {
+  const arg = (name: string) => {
+    const i = Deno.args.indexOf(name);
+    return i >= 0 ? Number(Deno.args[i + 1]) : undefined;
+  };
+  const seconds = arg("--seconds") ?? 10;
+  const wanted = arg("--clients");
+  if (
+    !(seconds > 0) ||
+    (wanted !== undefined && !(Number.isInteger(wanted) && wanted >= 1))
+  ) {
     console.error(
-      "usage: deno run -A apps/client_server_demo.ts [--seconds N]",
+      "usage: deno run -A apps/client_server_demo.ts [--seconds N] " +
+        "[--clients N]",
     );
     Deno.exit(2);
   }
   const children: Child[] = [];
   let ok = false;
   try {
-    ok = await demo(seconds, children);
+    ok = await demo(seconds, children, wanted);
   } catch (e) {
     if (!(e instanceof Error)) throw e;
     console.error(`demo: ${e.message}`);

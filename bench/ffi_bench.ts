@@ -1,12 +1,18 @@
 /**
  * Cost of crossing the FFI boundary: a shim call and a 32-object ring
- * burst (enqueue + dequeue through `Ring.enqueueBurst`/`dequeueBurst` on
- * `ptrArray` arrays), each through the library (whose symbols V8 compiles
- * to fast calls) and through Deno's slow path (`Deno.UnsafeFnPointer.call`
- * on the same C functions with the same definitions, from ffi/symbols.ts,
- * which never takes the fast-call route); and a 32-packet `MbufBurst`
- * receive + send on a net_null port (the forwarder's loop body), beside
- * `MbufBurst.forward`, which does both in one crossing.
+ * burst (enqueue + dequeue), each through the library (whose symbols V8
+ * compiles to fast calls) and through Deno's slow path
+ * (`Deno.UnsafeFnPointer.call` on the same C functions with the same
+ * definitions, from ffi/symbols.ts, which never takes the fast-call
+ * route). The fast calls come three ways: through `lib()`, Deno's symbol
+ * object, which holds every shim symbol and so is in V8's dictionary mode
+ * (a hash lookup per call); through `hotLib()`, the hot symbols in a small
+ * object (what `MbufBurst` and `ObjectBurst` use); and through `Ring`,
+ * which calls `lib()`. Then a 32-packet `MbufBurst` step on a net_null
+ * port: receive + send (two crossings, packets located), receiveRaw +
+ * send (two crossings, nothing located), `forward` (one crossing), and
+ * `sendReceive` (one crossing, located: the step of a loop that works on
+ * every packet).
  *
  *   deno bench -A bench/ffi_bench.ts
  *
@@ -27,6 +33,8 @@ import {
   shimCandidates,
 } from "../mod.ts";
 import { symbols } from "../ffi/symbols.ts";
+import { lib } from "../ffi/lib.ts";
+import { hotLib, ObjectBurst } from "../lib/ptr.ts";
 import { ealArgs, uniquePrefix } from "../support/proc.ts";
 
 const BURST = 32;
@@ -37,6 +45,8 @@ initEal(
 );
 // the port is stopped first; cleanupEal then removes the group's files
 globalThis.addEventListener("unload", () => {
+  burst.send(txq, pending);
+  ob.put(BURST);
   port.stop();
   cleanupEal();
 });
@@ -87,10 +97,25 @@ const slowDeq = fnPtr(
 );
 const h = ring.unsafeHandle;
 const objsPtr = Deno.UnsafePointer.of(objs);
+const ob = new ObjectBurst(pool, BURST);
+pool.putBulk(objs, BURST);
+if (!ob.get(BURST)) throw new Error("pool empty");
 
-Deno.bench("shim call (ring count), fast path", {
+Deno.bench("shim call (ring count), fast, hotLib()", {
   group: "call",
   baseline: true,
+}, () => {
+  hotLib().shim_ring_count(h);
+});
+
+Deno.bench("shim call (ring count), fast, lib() (dictionary mode)", {
+  group: "call",
+}, () => {
+  lib().shim_ring_count(h);
+});
+
+Deno.bench("shim call (ring count), fast, Ring.count()", {
+  group: "call",
 }, () => {
   ring.count();
 });
@@ -99,12 +124,19 @@ Deno.bench("shim call (ring count), slow path", { group: "call" }, () => {
   slowCount.call(h);
 });
 
-Deno.bench("32-object ring burst (enqueue+dequeue), fast path", {
+Deno.bench("32-object ring burst (enqueue+dequeue), ObjectBurst", {
   group: "burst",
   baseline: true,
 }, () => {
-  ring.enqueueBurst(objs, BURST);
-  ring.dequeueBurst(objs, BURST);
+  ob.enqueue(ring, BURST);
+  ob.dequeue(ring); // and located
+});
+
+Deno.bench("32-object ring burst (enqueue+dequeue), Ring", {
+  group: "burst",
+}, () => {
+  ring.enqueueBurst(ob.objs, BURST);
+  ring.dequeueBurst(ob.objs, BURST);
 });
 
 Deno.bench("32-object ring burst (enqueue+dequeue), slow path", {
@@ -112,6 +144,19 @@ Deno.bench("32-object ring burst (enqueue+dequeue), slow path", {
 }, () => {
   slowEnq.call(h, objsPtr, BURST);
   slowDeq.call(h, objsPtr, BURST);
+});
+
+Deno.bench("32-packet MbufBurst receiveRaw+send on net_null", {
+  group: "net_null",
+}, () => {
+  burst.send(txq, burst.receiveRaw(rxq));
+});
+
+let pending = 0;
+Deno.bench("32-packet MbufBurst sendReceive on net_null (one crossing)", {
+  group: "net_null",
+}, () => {
+  pending = burst.sendReceive(txq, pending, rxq) & 0xffff;
 });
 
 Deno.bench("32-packet MbufBurst receive+send on net_null", {

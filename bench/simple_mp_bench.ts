@@ -2,31 +2,45 @@
  * Benchmark: messages between two processes through simple_mp's rings
  * (`PRI_2_SEC`, `SEC_2_PRI`, 64 entries; `MSG_POOL`, 1024 x 128 bytes,
  * cache 32), from TypeScript lcore workers and from a tight C loop
- * (bench/c/ring_loop.c, built here into build/bench/), in alternating
- * rounds; the table gives the medians and the TS/C ratio.
+ * (bench/c/ring_loop.c, built here into build/bench/), in paired rounds
+ * (C then TS, TS then C, ...); the table gives the medians, the median of
+ * the per-round TS/C ratios with their spread, and says when the machine
+ * was too noisy to tell (support/bench.ts, `pairedTable`).
  *
  * - throughput: the secondary sends bursts of 32 messages (each one the
  *   decimal sequence number as a C string), the primary receives them in
- *   bursts, checks their order and frees them;
+ *   bursts, checks their order and frees them. The TypeScript loops use
+ *   `ObjectBurst` (messages taken from the pool or a ring and located in
+ *   one FFI crossing). Both sides first pass `--warmup-messages` that are
+ *   not timed: V8 runs a loop in its interpreter and in Maglev, whose FFI
+ *   calls take Deno's slow path (about 2 us each), until TurboFan's code
+ *   is in (bench/README.md); a steady-state rate excludes that;
  * - round trip: the secondary sends one message, the primary sends it
- *   back, the secondary times each trip with the TSC;
+ *   back, the secondary times each trip with the TSC (after
+ *   `--warmup-pings` untimed trips);
  * - and the app itself: `sendn` in a primary apps/simple_mp.ts until the
  *   secondary has printed every `Received` line (to a pipe). The C
  *   original has no way to send many messages without dropping them (a
  *   full ring discards), so it has no column there.
  *
  * ```sh
- * deno run -A bench/simple_mp_bench.ts [--rounds 5] [--messages 2000000] \
- *   [--pings 200000] [--app-messages 200000]
+ * deno run -A bench/simple_mp_bench.ts [--rounds 5] [--messages 20000000] \
+ *   [--warmup-messages 4000000] [--pings 200000] [--warmup-pings 50000] \
+ *   [--app-messages 200000] [--no-app]
  * ```
  *
- * The same file is the role process (`role MODE EAL-ARGS -- COUNT`) and
- * its lcore worker (the default export).
+ * The same file is the role process (`role MODE EAL-ARGS -- COUNT
+ * WARMUP`) and its lcore worker (the default export).
  *
  * @module
  */
 
-import { median } from "../support/bench.ts";
+import {
+  loadAverage,
+  median,
+  type PairedRow,
+  pairedTable,
+} from "../support/bench.ts";
 import { parseArgs } from "@std/cli/parse-args";
 import {
   cleanupEal,
@@ -38,7 +52,6 @@ import {
   type LcoreContext,
   type LcoreMain,
   Mempool,
-  ptrArray,
   Ring,
   ShimLoadError,
   tscCycles,
@@ -52,6 +65,8 @@ import {
   ROOT,
   uniquePrefix,
 } from "../support/proc.ts";
+// not yet re-exported by mod.ts
+import { ObjectBurst } from "../lib/ptr.ts";
 
 // simple_mp's objects, as the C original (and apps/simple_mp.ts, which a
 // benchmark runs only as a process) and bench/c/ring_loop.c name and size
@@ -80,8 +95,10 @@ export type Result = Record<string, number>;
 export interface RoleData {
   /** What to do. */
   mode: Mode;
-  /** Messages or round trips. */
+  /** Messages or round trips timed. */
   count: number;
+  /** Messages or round trips before the timed ones. */
+  warmup: number;
   /** The ring this side sends on. */
   send: Ring;
   /** The ring this side receives from. */
@@ -94,15 +111,32 @@ const BURST = 32;
 
 // ---------------------------------------------------------------- worker
 
-/** Writes `v` as decimal digits and a NUL at `off` (as ring_loop.c). */
+/**
+ * Writes `v` (an integer below 2^31) as decimal digits and a NUL at `off`,
+ * as ring_loop.c does. Integer arithmetic only: the digit count by
+ * comparisons, and `(v / 10) | 0`, which V8 compiles to a multiply by the
+ * reciprocal as C compiles `v / 10`. (`Math.floor(v / 10)` and `v % 10`
+ * on a float divide: this writer takes 189 instructions a message under
+ * callgrind, that one 373; C's takes 120. bench/README.md.)
+ */
 function putU32(bytes: Uint8Array, off: number, v: number): void {
-  let digits = 1;
-  for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
-  bytes[off + digits] = 0;
-  for (let i = digits - 1; i >= 0; i--) {
-    bytes[off + i] = 48 + (v % 10);
-    v = Math.floor(v / 10);
-  }
+  v = v | 0;
+  const digits = v < 100000
+    ? (v < 100 ? (v < 10 ? 1 : 2) : v < 1000 ? 3 : v < 10000 ? 4 : 5)
+    : v < 10000000
+    ? (v < 1000000 ? 6 : 7)
+    : v < 100000000
+    ? 8
+    : v < 1000000000
+    ? 9
+    : 10;
+  let at = off + digits;
+  bytes[at] = 0;
+  do {
+    const q = (v / 10) | 0;
+    bytes[--at] = 48 + v - q * 10;
+    v = q;
+  } while (v !== 0);
 }
 
 /** Reads the decimal C string at `off`. */
@@ -112,55 +146,64 @@ function getU32(bytes: Uint8Array, off: number): number {
   return v;
 }
 
-function sendLoop(
-  ctx: LcoreContext<RoleData>,
-  ring: Ring,
-  pool: Mempool,
-): Result {
-  const view = pool.view();
-  const bytes = view.bytes;
-  const objs = ptrArray(BURST);
-  const offs = new Uint32Array(BURST);
-  const count = ctx.data.count;
+function sendLoop(ctx: LcoreContext<RoleData>, ring: Ring, pool: Mempool) {
+  const out = new ObjectBurst(pool, BURST);
+  const bytes = out.bytes, off = out.off;
+  const total = ctx.data.count + ctx.data.warmup;
   let seq = 0;
-  while (seq < count && ctx.running()) {
-    const n = Math.min(BURST, count - seq);
-    if (!pool.getBulk(objs, n)) continue;
-    view.offsets(objs, n, offs);
-    for (let i = 0; i < n; i++) putU32(bytes, offs[i], seq + i);
-    while (ring.enqueueBulk(objs, n) === 0 && ctx.running()) continue;
+  while (seq < total && ctx.running()) {
+    const n = Math.min(BURST, total - seq);
+    if (!out.get(n)) continue; // taken and located in one crossing
+    for (let i = 0; i < n; i++) putU32(bytes, off[i], seq + i);
+    while (out.enqueueBulk(ring, n) === 0 && ctx.running()) continue;
     seq += n;
   }
   return { sent: seq };
 }
+
+/**
+ * Bursts between two timestamps of the receiver: a stamp every burst would
+ * cost a clock read each; one taken on a branch first reached after the
+ * warm-up would deoptimize the loop just as the timing starts (V8 compiles
+ * no code for a branch it never saw taken). Taken every STAMP_EVERY
+ * bursts, the branch is exercised from the start. ring_loop.c does the
+ * same.
+ */
+const STAMP_EVERY = 1024;
 
 function recvLoop(
   ctx: LcoreContext<RoleData>,
   ring: Ring,
   pool: Mempool,
 ): Result {
-  const view = pool.view();
-  const bytes = view.bytes;
-  const objs = ptrArray(BURST);
-  const offs = new Uint32Array(BURST);
-  const count = ctx.data.count;
-  let expected = 0;
-  let errors = 0;
-  let t0 = 0;
-  while (expected < count && ctx.running()) {
-    const n = ring.dequeueBurst(objs, BURST);
+  const inb = new ObjectBurst(pool, BURST);
+  const bytes = inb.bytes, off = inb.off;
+  const { count, warmup } = ctx.data;
+  const total = count + warmup;
+  const stamps = Math.ceil(total / STAMP_EVERY) + 2;
+  const at = new Float64Array(stamps), upTo = new Float64Array(stamps);
+  let expected = 0, errors = 0, bursts = 0, k = 0;
+  while (expected < total && ctx.running()) {
+    const n = inb.dequeue(ring); // dequeued and located in one crossing
     if (n === 0) continue;
-    if (expected === 0) t0 = tscCycles();
-    view.offsets(objs, n, offs);
-    for (let i = 0; i < n; i++) {
-      if (getU32(bytes, offs[i]) !== expected++) errors++;
+    if (bursts++ % STAMP_EVERY === 0) {
+      at[k] = tscCycles();
+      upTo[k++] = expected;
     }
-    pool.putBulk(objs, n);
+    for (let i = 0; i < n; i++) {
+      if (getU32(bytes, off[i]) !== expected++) errors++;
+    }
+    inb.put(n);
   }
+  const end = tscCycles();
+  // the timed window: from the first stamp at or past the warm-up
+  let from = 0;
+  while (from < k - 1 && upTo[from] < warmup) from++;
   return {
     received: expected,
     errors,
-    seconds: (tscCycles() - t0) / tscHz(),
+    timed: expected - upTo[from],
+    seconds: (end - at[from]) / tscHz(),
   };
 }
 
@@ -170,26 +213,28 @@ function pingLoop(
   recv: Ring,
   pool: Mempool,
 ): Result {
-  const view = pool.view();
-  const bytes = view.bytes;
-  const msg = ptrArray(1);
-  const off = new Uint32Array(1);
-  const count = ctx.data.count;
+  const msg = new ObjectBurst(pool, 1);
+  const bytes = msg.bytes, off = msg.off;
+  const { count, warmup } = ctx.data;
   const lat = new Float64Array(count);
   const nsPerCycle = 1e9 / tscHz();
   let errors = 0;
+  if (!msg.get(1)) throw new Error("MSG_POOL is empty");
+  for (let i = 0; i < warmup && ctx.running(); i++) {
+    putU32(bytes, off[0], i);
+    while (msg.enqueueBulk(send, 1) === 0) continue;
+    while (msg.dequeue(recv, 1) === 0 && ctx.running()) continue;
+  }
   let i = 0;
-  if (!pool.getBulk(msg, 1)) throw new Error("MSG_POOL is empty");
-  view.offsets(msg, 1, off);
   for (; i < count && ctx.running(); i++) {
     putU32(bytes, off[0], i);
     const t0 = tscCycles();
-    while (send.enqueueBulk(msg, 1) === 0) continue;
-    while (recv.dequeueBurst(msg, 1) === 0 && ctx.running()) continue;
+    while (msg.enqueueBulk(send, 1) === 0) continue;
+    while (msg.dequeue(recv, 1) === 0 && ctx.running()) continue;
     lat[i] = (tscCycles() - t0) * nsPerCycle;
     if (getU32(bytes, off[0]) !== i) errors++;
   }
-  pool.putBulk(msg, 1);
+  msg.put(1);
   const sorted = lat.subarray(0, i).sort();
   const sum = sorted.reduce((a, b) => a + b, 0);
   return {
@@ -205,13 +250,14 @@ function pongLoop(
   ctx: LcoreContext<RoleData>,
   send: Ring,
   recv: Ring,
-): Result {
-  const msg = ptrArray(1);
-  const count = ctx.data.count;
+  pool: Mempool,
+) {
+  const msg = new ObjectBurst(pool, 1);
+  const total = ctx.data.count + ctx.data.warmup;
   let n = 0;
-  while (n < count && ctx.running()) {
-    if (recv.dequeueBurst(msg, 1) === 0) continue;
-    while (send.enqueueBulk(msg, 1) === 0) continue;
+  while (n < total && ctx.running()) {
+    if (msg.dequeue(recv, 1) === 0) continue;
+    while (msg.enqueueBulk(send, 1) === 0) continue;
     n++;
   }
   return { ponged: n };
@@ -230,7 +276,7 @@ const benchLcore: LcoreMain<RoleData, Result> = defineLcore((
     case "ping":
       return pingLoop(ctx, send, recv, pool);
     case "pong":
-      return pongLoop(ctx, send, recv);
+      return pongLoop(ctx, send, recv, pool);
   }
 });
 export default benchLcore;
@@ -251,11 +297,11 @@ function startEal(argv: string[]): EalInit {
 
 // ---------------------------------------------------------- role process
 
-/** `role MODE EAL-ARGS -- COUNT`: one side, on the one worker lcore. */
+/** `role MODE EAL-ARGS -- COUNT WARMUP`: one side, on the one worker lcore. */
 async function role(argv: string[]): Promise<void> {
   const mode = argv[0] as Mode;
   const { args, processType } = startEal(argv.slice(1));
-  const count = Number(args[0]);
+  const count = Number(args[0]), warmup = Number(args[1] ?? 0);
   let send: Ring, recv: Ring, pool: Mempool;
   if (processType === "primary") {
     send = Ring.create(PRI_2_SEC, RING_SIZE);
@@ -269,9 +315,11 @@ async function role(argv: string[]): Promise<void> {
     pool = Mempool.lookup(MSG_POOL);
   }
   console.log("ready");
-  const data: RoleData = { mode, count, send, recv, pool };
-  const [r] = await launchLcores<typeof benchLcore>(import.meta.url, { data })
-    .join();
+  const data: RoleData = { mode, count, warmup, send, recv, pool };
+  const [r] = await launchLcores<typeof benchLcore>(import.meta.url, {
+    data,
+    includeMain: true,
+  }).join();
   console.log("RESULT " + JSON.stringify(r.result));
   cleanupEal();
 }
@@ -305,11 +353,13 @@ async function buildRingLoop(): Promise<string> {
 
 type Impl = "C" | "TS";
 
-/** Lcores: the two busy loops on different CPUs, distinct IDs. */
-const LCORES: Record<Impl, { primary: string; secondary: string }> = {
-  C: { primary: "--lcores=1@1", secondary: "--lcores=3@0" },
-  TS: { primary: "--lcores=0@0,1@1", secondary: "--lcores=2@1,3@0" },
-};
+/**
+ * Lcores, the same for C and TS: the two busy loops on different CPUs,
+ * distinct IDs. C loops on its main lcore; TS lends its main lcore to the
+ * worker (`includeMain`), and the main thread moves to the other CPU
+ * while the worker runs (lib/lcore.ts).
+ */
+const LCORES = { primary: "--lcores=1@1", secondary: "--lcores=3@0" };
 
 function startRole(
   impl: Impl,
@@ -317,23 +367,21 @@ function startRole(
   type: "primary" | "secondary",
   mode: Mode,
   count: number,
+  warmup: number,
   prefix: string,
 ): Proc {
-  const eal = [
-    LCORES[impl][type],
-    ...ealArgs(prefix),
-    `--proc-type=${type}`,
-    "--",
-    mode,
-    String(count),
-  ];
-  if (impl === "C") return new Proc(bin, eal, { name: `ring_loop ${mode}` });
-  return denoRun("bench/simple_mp_bench.ts", [
-    "role",
-    mode,
-    ...eal.slice(0, -2),
-    String(count),
-  ], { name: `TS ${mode}` });
+  const eal = [LCORES[type], ...ealArgs(prefix), `--proc-type=${type}`];
+  const counts = [String(count), String(warmup)];
+  if (impl === "C") {
+    return new Proc(bin, [...eal, "--", mode, ...counts], {
+      name: `ring_loop ${mode}`,
+    });
+  }
+  return denoRun(
+    "bench/simple_mp_bench.ts",
+    ["role", mode, ...eal, "--", ...counts],
+    { name: `TS ${mode}` },
+  );
 }
 
 function resultOf(p: Proc): Result {
@@ -349,14 +397,23 @@ async function runPair(
   pmode: Mode,
   smode: Mode,
   count: number,
+  warmup: number,
 ): Promise<{ primary: Result; secondary: Result }> {
   const prefix = uniquePrefix("smp_bench");
   const procs: Proc[] = [];
   try {
-    const pri = startRole(impl, bin, "primary", pmode, count, prefix);
+    const pri = startRole(impl, bin, "primary", pmode, count, warmup, prefix);
     procs.push(pri);
     await pri.waitFor(/^ready$/m, 30_000);
-    const sec = startRole(impl, bin, "secondary", smode, count, prefix);
+    const sec = startRole(
+      impl,
+      bin,
+      "secondary",
+      smode,
+      count,
+      warmup,
+      prefix,
+    );
     procs.push(sec);
     for (const p of [pri, sec]) {
       const st = await p.exit(120_000);
@@ -497,23 +554,36 @@ function fmt(x: number, digits = 0): string {
 
 async function orchestrate(argv: string[]): Promise<void> {
   const opts = parseArgs(argv, {
-    string: ["rounds", "messages", "pings", "app-messages"],
+    string: [
+      "rounds",
+      "messages",
+      "warmup-messages",
+      "pings",
+      "warmup-pings",
+      "app-messages",
+    ],
+    boolean: ["app"],
+    negatable: ["app"],
     default: {
       rounds: "5",
-      messages: "2000000",
+      messages: "20000000",
+      "warmup-messages": "4000000",
       pings: "200000",
+      "warmup-pings": "50000",
       "app-messages": "200000",
+      app: true,
     },
   });
   const rounds = Number(opts.rounds);
   const messages = Number(opts.messages);
+  const warmMessages = Number(opts["warmup-messages"]);
   const pings = Number(opts.pings);
+  const warmPings = Number(opts["warmup-pings"]);
   const appMessages = Number(opts["app-messages"]);
   const bin = await buildRingLoop();
-  const load = (await Deno.readTextFile("/proc/loadavg")).split(" ")[0];
   console.log(
-    `simple_mp rings between two processes: ${rounds} rounds, C and TS ` +
-      `alternating; load average at start ${load}`,
+    `simple_mp rings between two processes: ${rounds} paired rounds ` +
+      `(C then TS, TS then C, ...); load average at start ${loadAverage()}`,
   );
 
   const rate: Record<Impl, number[]> = { C: [], TS: [] };
@@ -522,52 +592,76 @@ async function orchestrate(argv: string[]): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     const order: Impl[] = r % 2 === 0 ? ["C", "TS"] : ["TS", "C"];
     for (const impl of order) {
-      const { primary } = await runPair(impl, bin, "recv", "send", messages);
-      if (primary.errors !== 0 || primary.received !== messages) {
+      const { primary } = await runPair(
+        impl,
+        bin,
+        "recv",
+        "send",
+        messages,
+        warmMessages,
+      );
+      if (
+        primary.errors !== 0 || primary.received !== messages + warmMessages
+      ) {
         throw new Error(
           `${impl}: messages lost or out of order: ${JSON.stringify(primary)}`,
         );
       }
-      rate[impl].push(primary.received / primary.seconds);
+      rate[impl].push(primary.timed / primary.seconds);
     }
     for (const impl of order) {
-      const { secondary } = await runPair(impl, bin, "pong", "ping", pings);
+      const { secondary } = await runPair(
+        impl,
+        bin,
+        "pong",
+        "ping",
+        pings,
+        warmPings,
+      );
       if (secondary.errors !== 0) throw new Error(`${impl}: ping mismatch`);
       rtt[impl].push(secondary);
     }
-    const a = await runApp(appMessages);
-    app.push(a.received / a.seconds);
+    if (opts.app) {
+      const a = await runApp(appMessages);
+      app.push(a.received / a.seconds);
+    }
     console.log(
       `round ${r + 1}: throughput C ${fmt(rate.C[r] / 1e6, 2)} M/s, ` +
         `TS ${fmt(rate.TS[r] / 1e6, 2)} M/s; round trip p50 C ` +
-        `${fmt(rtt.C[r].p50Ns)} ns, TS ${fmt(rtt.TS[r].p50Ns)} ns; ` +
-        `app ${fmt(app[r] / 1e3)} k/s`,
+        `${fmt(rtt.C[r].p50Ns)} ns, TS ${fmt(rtt.TS[r].p50Ns)} ns` +
+        (opts.app ? `; app ${fmt(app[r] / 1e3)} k/s` : ""),
     );
   }
 
-  const rows: [string, number, number][] = [
-    [
-      `throughput, messages/s (${fmt(messages)}, bursts of ${BURST})`,
-      median(rate.C),
-      median(rate.TS),
-    ],
-    ...(["p50Ns", "p99Ns", "meanNs"] as const).map((k) =>
-      [
-        `round trip ${k.slice(0, -2)}, ns (${fmt(pings)} trips)`,
-        median(rtt.C.map((x) => x[k])),
-        median(rtt.TS.map((x) => x[k])),
-      ] as [string, number, number]
-    ),
+  const rows: PairedRow[] = [
+    {
+      name: `throughput, M messages/s (${fmt(messages)} after ${
+        fmt(warmMessages)
+      }, bursts of ${BURST})`,
+      c: rate.C.map((x) => x / 1e6),
+      ts: rate.TS.map((x) => x / 1e6),
+    },
+    ...(["p50Ns", "p99Ns", "meanNs"] as const).map((k) => ({
+      name: `round trip ${k.slice(0, -2)}, ns (${fmt(pings)} trips)`,
+      c: rtt.C.map((x) => x[k]),
+      ts: rtt.TS.map((x) => x[k]),
+      lowerIsBetter: true,
+    })),
   ];
-  console.log("\n| measure | C tight loop | TypeScript | TS/C |");
-  console.log("|---|---:|---:|---:|");
-  for (const [name, c, ts] of rows) {
-    console.log(`| ${name} | ${fmt(c)} | ${fmt(ts)} | ${fmt(ts / c, 2)} |`);
-  }
   console.log(
-    `| simple_mp.ts end to end, messages/s (sendn ${fmt(appMessages)}, ` +
-      `each printed to a pipe) | n/a | ${fmt(median(app))} | |`,
+    `\nload average at the end ${loadAverage()}; medians of ${rounds} ` +
+      `paired rounds\n`,
   );
+  console.log(pairedTable(rows, "", (x) => fmt(x, x < 100 ? 2 : 0), {
+    [rows[0].name]: 0.9,
+  }));
+  if (opts.app) {
+    console.log(
+      `\nsimple_mp.ts end to end: ${fmt(median(app))} messages/s (sendn ` +
+        `${fmt(appMessages)}, each printed to a pipe; the C original cannot ` +
+        `send many messages without dropping them, so there is no C figure)`,
+    );
+  }
 }
 
 if (import.meta.main) {

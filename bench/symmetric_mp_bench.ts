@@ -4,12 +4,17 @@
  * Both run with the same EAL and application arguments; packets per second
  * are read from the ports' own counters over DPDK's telemetry socket (the
  * same source for both): the RX packets of ports 0 and 1 over a fixed
- * window after a warm-up. Two scenarios: one process (N=1), and two
- * processes (N=2) on different lcores and CPUs. C and TypeScript runs
- * alternate (and swap order every round) so that load from elsewhere hits
- * both; the table gives the median of each, their ratio, and the median
- * of the per-round ratios (C and TS of one round ran back to back, so that
- * ratio is the less sensitive to load that comes and goes).
+ * window after a warm-up, and per second of CPU time the group's
+ * processes used (steadier on a shared machine: time a forwarder was
+ * preempted does not count). Scenarios: one process and two processes,
+ * each with the lcores the C sample's users give: `-l 0` (the main lcore,
+ * CPU 0, which EAL also pins the main thread to: the TypeScript main
+ * thread moves off it while its worker polls, lib/lcore.ts) and `-l 0` +
+ * `-l 1`, and lcore IDs mapped to other CPUs (`--lcores=1@1`, `2@0`). C
+ * and TypeScript runs are paired (C then TS, TS then C, ...) so that load
+ * from elsewhere hits both; each row gives the medians, the median of the
+ * per-round TS/C ratios with their spread, and says when the machine was
+ * too noisy to tell (support/bench.ts). Target: TS >= C.
  *
  * ```
  * deno run -A bench/symmetric_mp_bench.ts [--runs 5] [--warmup 2] [--window 3]
@@ -20,8 +25,11 @@
 
 import { DEFAULT_BASE_VIRTADDR } from "../mod.ts";
 import {
-  median,
+  cpuSeconds,
+  loadAverage,
   mpps,
+  type PairedRow,
+  pairedTable,
   runOptions,
   sleep,
   stopGroup,
@@ -34,13 +42,18 @@ type Impl = "C" | "TS";
 
 interface Scenario {
   name: string;
-  /** `--lcores` of each process, proc-id 0 first (the primary). */
-  lcores: string[];
+  /** EAL lcore options of each process, proc-id 0 first (the primary). */
+  lcores: string[][];
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: "1 process", lcores: ["1@1"] },
-  { name: "2 processes", lcores: ["1@1", "2@0"] },
+  { name: "1 process, -l 0", lcores: [["-l", "0"]] },
+  { name: "2 processes, -l 0 and -l 1", lcores: [["-l", "0"], ["-l", "1"]] },
+  { name: "1 process, --lcores=1@1", lcores: [["--lcores=1@1"]] },
+  {
+    name: "2 processes, --lcores=1@1 and 2@0",
+    lcores: [["--lcores=1@1"], ["--lcores=2@0"]],
+  },
 ];
 
 function command(impl: Impl, cBin: string): { cmd: string; pre: string[] } {
@@ -50,17 +63,31 @@ function command(impl: Impl, cBin: string): { cmd: string; pre: string[] } {
   };
 }
 
-/** RX packets of ports 0 and 1, and when they were read (ms). */
+/**
+ * RX packets of ports 0 and 1, when they were read (ms), and the CPU time
+ * the processes have used (s).
+ */
 async function rxTotal(
   prefix: string,
-): Promise<{ packets: number; at: number }> {
-  const before = performance.now();
+  procs: Proc[],
+): Promise<{ packets: number; at: number; cpu: number }> {
+  const cpu = () => procs.reduce((t, p) => t + cpuSeconds(p.child.pid), 0);
+  const before = performance.now(), cpuBefore = cpu();
   const st = await portStats(prefix, [0, 1]);
-  const after = performance.now();
+  const after = performance.now(), cpuAfter = cpu();
   return {
     packets: st[0].ipackets + st[1].ipackets,
     at: (before + after) / 2,
+    cpu: (cpuBefore + cpuAfter) / 2,
   };
+}
+
+/** What one run measured, packets per second. */
+interface Rate {
+  /** Per second of wall-clock time. */
+  pps: number;
+  /** Per second of the processes' CPU time. */
+  perCpu: number;
 }
 
 /** One run of a scenario: starts the processes, measures, stops them. */
@@ -70,7 +97,7 @@ async function measure(
   cBin: string,
   warmupS: number,
   windowS: number,
-): Promise<number> {
+): Promise<Rate> {
   const prefix = uniquePrefix("smp_bench");
   const { cmd, pre } = command(impl, cBin);
   const procs: Proc[] = [];
@@ -78,7 +105,7 @@ async function measure(
     for (let id = 0; id < sc.lcores.length; id++) {
       const p = new Proc(cmd, [
         ...pre,
-        `--lcores=${sc.lcores[id]}`,
+        ...sc.lcores[id],
         "--no-pci",
         `--file-prefix=${prefix}`,
         "--vdev=net_null0",
@@ -100,10 +127,14 @@ async function measure(
       await p.waitFor("Finished Process Init", 30_000);
     }
     await sleep(warmupS * 1000);
-    const a = await rxTotal(prefix);
+    const a = await rxTotal(prefix, procs);
     await sleep(windowS * 1000);
-    const b = await rxTotal(prefix);
-    return (b.packets - a.packets) / ((b.at - a.at) / 1000);
+    const b = await rxTotal(prefix, procs);
+    const packets = b.packets - a.packets;
+    return {
+      pps: packets / ((b.at - a.at) / 1000),
+      perCpu: packets / (b.cpu - a.cpu),
+    };
   } finally {
     await stopGroup(procs, prefix);
   }
@@ -115,46 +146,47 @@ async function main(): Promise<void> {
     "bench/symmetric_mp_bench.ts",
   );
   const cBin = await cOriginal("symmetric_mp");
-  const results = new Map<string, number[]>();
+  const results = new Map<string, Rate[]>();
   const started = performance.now();
+  const loadBefore = loadAverage();
   for (let r = 0; r < runs; r++) {
     const order: Impl[] = r % 2 === 0 ? ["C", "TS"] : ["TS", "C"];
     for (const sc of SCENARIOS) {
       for (const impl of order) {
-        const pps = await measure(impl, sc, cBin, warmup, window);
+        const rate = await measure(impl, sc, cBin, warmup, window);
         const key = `${sc.name}/${impl}`;
-        results.set(key, [...(results.get(key) ?? []), pps]);
+        results.set(key, [...(results.get(key) ?? []), rate]);
         console.log(
-          `run ${r + 1}/${runs} ${sc.name.padEnd(11)} ${impl.padEnd(2)} ${
-            mpps(pps)
-          } Mpps`,
+          `run ${r + 1}/${runs} ${sc.name.padEnd(34)} ${impl.padEnd(2)} ${
+            mpps(rate.pps)
+          } Mpps (${mpps(rate.perCpu)} per CPU-s)`,
         );
       }
     }
   }
   console.log(
-    `\nsymmetric_mp on net_null ports, ${runs} alternating runs, ` +
+    `\nsymmetric_mp on net_null ports, ${runs} paired rounds, ` +
       `${warmup} s warm-up, ${window} s window (${
         ((performance.now() - started) / 1000).toFixed(0)
-      } s total)\n`,
+      } s total); load average ${loadBefore} at start, ${loadAverage()} at ` +
+      `the end\n`,
   );
-  console.log(
-    "| scenario | C Mpps (median) | TS Mpps (median) | TS / C (medians) | TS / C (median of rounds) |",
-  );
-  console.log("|---|---|---|---|---|");
+  const rows: PairedRow[] = [];
+  const targets: Record<string, number> = {};
   for (const sc of SCENARIOS) {
-    const cs = results.get(`${sc.name}/C`)!;
-    const tss = results.get(`${sc.name}/TS`)!;
-    const c = median(cs);
-    const ts = median(tss);
-    // each round ran C and TS back to back: their ratio shares the load
-    const paired = median(tss.map((t, i) => t / cs[i]));
-    console.log(
-      `| ${sc.name} | ${mpps(c)} | ${mpps(ts)} | ${(ts / c).toFixed(3)} | ${
-        paired.toFixed(3)
-      } |`,
-    );
+    const c = results.get(`${sc.name}/C`)!, ts = results.get(`${sc.name}/TS`)!;
+    for (
+      const [what, f] of [
+        ["Mpps", (x: Rate) => x.pps / 1e6],
+        ["Mpps per CPU-second", (x: Rate) => x.perCpu / 1e6],
+      ] as const
+    ) {
+      const name = `${sc.name}, ${what}`;
+      rows.push({ name, c: c.map(f), ts: ts.map(f) });
+      targets[name] = 1.0;
+    }
   }
+  console.log(pairedTable(rows, "", (x) => x.toFixed(2), targets));
 }
 
 if (import.meta.main) await main();

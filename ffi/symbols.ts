@@ -937,6 +937,13 @@ export const symbols = {
     result: "i32", // 0, or -errno
   },
   // ---- health (shim/health.c) ----
+  shim_test_wedge_pool: {
+    parameters: [
+      "pointer", // struct rte_mempool *mp
+      "u32", // uint32_t n
+    ],
+    result: "i32",
+  },
   shim_ring_positions: {
     parameters: [
       "pointer", // const struct rte_ring *r

@@ -10,6 +10,15 @@
  * `includeMain` it lends that ID to a worker while the group runs (so the
  * main thread's event loop stays free for signals, stdin and timers).
  *
+ * Where the threads run: EAL pins the main thread to the main lcore's CPU,
+ * and threads started from it inherit that. When the main lcore is lent
+ * to a busy worker, the main thread would share the worker's CPU: its
+ * timers, GC and I/O would preempt the poller. So while the group runs
+ * the main thread moves to the CPUs the process had before EAL, minus
+ * those of the launched lcores (when every CPU polls, it stays on the main
+ * lcore's); joining the group pins it back. `keepMainThreadCpu` turns
+ * this off.
+ *
  * The worker module's default export is the lcore's main function, made
  * with {@linkcode defineLcore} so the launch is typed by it. DPDK handles in
  * the launch data (`Ring`, `Mempool`, `PktmbufPool`, `Memzone`, `Port`,
@@ -76,6 +85,12 @@ export interface LaunchOptions<D> {
   lcores?: number[];
   /** Also run on the main lcore, lending its ID to a worker. */
   includeMain?: boolean;
+  /**
+   * Leave the main thread on the main lcore's CPU even when that lcore is
+   * lent to a worker (by default it moves off the launched lcores' CPUs
+   * while the group runs: see the module docs).
+   */
+  keepMainThreadCpu?: boolean;
   /** Data for each lcore: a value, or a function of lcore ID and index. */
   data?: D | ((lcoreId: number, index: number) => D);
   /** Receives what workers `post`. */
@@ -225,7 +240,6 @@ export function launchLcores<M = unknown>(
   const lentMain = lcores.includes(main);
   const stop = new Int32Array(new SharedArrayBuffer(4));
   const url = module.toString();
-  if (lentMain) lib().shim_lcore_unbind();
   const workers: Worker[] = [];
   const done: Promise<LcoreResult>[] = [];
   const started: Promise<void>[] = [];
@@ -238,6 +252,17 @@ export function launchLcores<M = unknown>(
       `data for lcore ${lcoreId}`,
     )
   );
+  if (lentMain) {
+    lib().shim_lcore_unbind();
+    // before the workers start: their threads inherit this affinity
+    if (!opts.keepMainThreadCpu) {
+      lib().shim_thread_avoid_lcores(
+        Uint32Array.from(lcores),
+        lcores.length,
+        main,
+      );
+    }
+  }
   lcores.forEach((lcoreId, index) => {
     const w = new Worker(new URL("./lcore_worker.ts", import.meta.url), {
       type: "module",

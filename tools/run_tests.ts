@@ -43,7 +43,10 @@ async function deno(args: string[]): Promise<{ code: number; out: string }> {
   }).spawn();
   const dec = new TextDecoder();
   let out = "";
-  const pump = async (s: ReadableStream<Uint8Array>, to: typeof Deno.stdout) => {
+  const pump = async (
+    s: ReadableStream<Uint8Array>,
+    to: typeof Deno.stdout,
+  ) => {
     for await (const chunk of s) {
       out += dec.decode(chunk, { stream: true });
       await to.write(chunk);
@@ -88,7 +91,9 @@ async function main(): Promise<number> {
       total.ignored += c.ignored;
     }
     if (code !== 0 || c === undefined) {
-      bad.push(`${r.name} (exit ${code}${c === undefined ? ", no summary" : ""})`);
+      bad.push(
+        `${r.name} (exit ${code}${c === undefined ? ", no summary" : ""})`,
+      );
       if (c === undefined || c.failed === 0) total.failed++; // a crash counts
     }
   }

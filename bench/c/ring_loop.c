@@ -4,17 +4,22 @@
  * driven by a tight C loop on the main lcore: the baseline of
  * bench/simple_mp_bench.ts, which builds and runs it.
  *
- *   ring_loop EAL-ARGS -- MODE COUNT
+ *   ring_loop EAL-ARGS -- MODE COUNT [WARMUP]
  *
  * The primary creates PRI_2_SEC, SEC_2_PRI and MSG_POOL, a secondary looks
  * them up (its send ring is the primary's receive ring), as simple_mp does.
  * MODE:
- *   send  COUNT messages (the decimal sequence number as a C string),
- *         in bursts of 32, waiting for room
- *   recv  COUNT messages in bursts of 32, checking their order; prints the
- *         rate from the first message to the last
- *   ping  COUNT round trips of one message; prints the latencies
- *   pong  sends COUNT messages back as they come
+ *   send  WARMUP + COUNT messages (the decimal sequence number as a C
+ *         string), in bursts of 32, waiting for room
+ *   recv  WARMUP + COUNT messages in bursts of 32, checking their order;
+ *         prints the rate from the first timestamp (one every 1024
+ *         bursts) at or past message WARMUP to the last message
+ *   ping  WARMUP round trips of one message, then COUNT timed ones;
+ *         prints the latencies of those
+ *   pong  sends WARMUP + COUNT messages back as they come
+ * WARMUP (default 0) is there because the TypeScript twin needs it: V8
+ * compiles its loop while it runs (bench/README.md); both sides get the
+ * same.
  * Prints "ready" once the objects exist and a JSON line "RESULT {...}" at
  * the end.
  */
@@ -72,13 +77,14 @@ static uint32_t get_u32(const char *s)
 	return v;
 }
 
-static void do_send(uint32_t count)
+static void do_send(uint32_t count, uint32_t warmup)
 {
 	void *objs[BURST];
 	uint32_t seq = 0;
 
+	count += warmup;
 	while (seq < count) {
-		unsigned n = RTE_MIN(BURST, count - seq);
+		unsigned n = RTE_MIN((uint32_t)BURST, count - seq);
 
 		if (rte_mempool_get_bulk(pool, objs, n) != 0)
 			continue;
@@ -91,26 +97,44 @@ static void do_send(uint32_t count)
 	printf("RESULT {\"sent\":%u}\n", seq);
 }
 
-static void do_recv(uint32_t count)
+/* A timestamp every STAMP_EVERY bursts (as the TypeScript twin, whose
+ * compiler needs the branch taken from the start); the timed window runs
+ * from the first stamp at or past the warm-up to the last message. */
+#define STAMP_EVERY 1024
+
+static void do_recv(uint32_t count, uint32_t warmup)
 {
 	void *objs[BURST];
-	uint32_t expected = 0, errors = 0;
-	double t0 = 0;
+	uint32_t expected = 0, errors = 0, bursts = 0, k = 0, from = 0;
+	uint32_t total = count + warmup;
+	uint32_t stamps = total / STAMP_EVERY + 2;
+	double *at = malloc(sizeof(double) * stamps), end;
+	uint32_t *up_to = malloc(sizeof(uint32_t) * stamps);
 
-	while (expected < count) {
+	if (at == NULL || up_to == NULL)
+		rte_exit(EXIT_FAILURE, "no memory\n");
+	while (expected < total) {
 		unsigned n = rte_ring_dequeue_burst(recv_ring, objs, BURST, NULL);
 
 		if (n == 0)
 			continue;
-		if (expected == 0)
-			t0 = now_ns();
+		if (bursts++ % STAMP_EVERY == 0) {
+			at[k] = now_ns();
+			up_to[k++] = expected;
+		}
 		for (unsigned i = 0; i < n; i++)
 			if (get_u32(objs[i]) != expected++)
 				errors++;
 		rte_mempool_put_bulk(pool, objs, n);
 	}
-	printf("RESULT {\"received\":%u,\"errors\":%u,\"seconds\":%.9f}\n",
-	       expected, errors, (now_ns() - t0) / 1e9);
+	end = now_ns();
+	while (from + 1 < k && up_to[from] < warmup)
+		from++;
+	printf("RESULT {\"received\":%u,\"errors\":%u,\"timed\":%u,"
+	       "\"seconds\":%.9f}\n", expected, errors, expected - up_to[from],
+	       (end - at[from]) / 1e9);
+	free(at);
+	free(up_to);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -120,7 +144,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void do_ping(uint32_t count)
+static void do_ping(uint32_t count, uint32_t warmup)
 {
 	double *lat = malloc(sizeof(double) * count);
 	double sum = 0;
@@ -129,6 +153,13 @@ static void do_ping(uint32_t count)
 
 	if (lat == NULL || rte_mempool_get(pool, &msg) != 0)
 		rte_exit(EXIT_FAILURE, "no memory\n");
+	for (uint32_t i = 0; i < warmup; i++) {
+		put_u32(msg, i);
+		while (rte_ring_enqueue(send_ring, msg) != 0)
+			;
+		while (rte_ring_dequeue(recv_ring, &msg) != 0)
+			;
+	}
 	for (uint32_t i = 0; i < count; i++) {
 		double t0;
 
@@ -151,10 +182,11 @@ static void do_ping(uint32_t count)
 	free(lat);
 }
 
-static void do_pong(uint32_t count)
+static void do_pong(uint32_t count, uint32_t warmup)
 {
 	void *msg;
 
+	count += warmup;
 	for (uint32_t i = 0; i < count; i++) {
 		while (rte_ring_dequeue(recv_ring, &msg) != 0)
 			;
@@ -167,16 +199,18 @@ static void do_pong(uint32_t count)
 int main(int argc, char **argv)
 {
 	int ret = rte_eal_init(argc, argv);
-	uint32_t count;
+	uint32_t count, warmup = 0;
 
 	if (ret < 0)
 		rte_exit(EXIT_FAILURE, "Cannot init EAL\n");
 	argc -= ret;
 	argv += ret;
-	if (argc != 3)
+	if (argc != 3 && argc != 4)
 		rte_exit(EXIT_FAILURE, "usage: ring_loop EAL-ARGS -- "
-			 "send|recv|ping|pong COUNT\n");
+			 "send|recv|ping|pong COUNT [WARMUP]\n");
 	count = (uint32_t)strtoul(argv[2], NULL, 10);
+	if (argc == 4)
+		warmup = (uint32_t)strtoul(argv[3], NULL, 10);
 	if (count == 0)
 		rte_exit(EXIT_FAILURE, "COUNT must be positive\n");
 
@@ -199,13 +233,13 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	if (strcmp(argv[1], "send") == 0)
-		do_send(count);
+		do_send(count, warmup);
 	else if (strcmp(argv[1], "recv") == 0)
-		do_recv(count);
+		do_recv(count, warmup);
 	else if (strcmp(argv[1], "ping") == 0)
-		do_ping(count);
+		do_ping(count, warmup);
 	else if (strcmp(argv[1], "pong") == 0)
-		do_pong(count);
+		do_pong(count, warmup);
 	else
 		rte_exit(EXIT_FAILURE, "unknown mode %s\n", argv[1]);
 	fflush(stdout);
