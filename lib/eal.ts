@@ -6,6 +6,7 @@
  */
 
 import { cbuf, cstr, lib } from "../ffi/lib.ts";
+import { hotLib } from "./ptr.ts";
 import { DpdkError, rteErrno } from "./errors.ts";
 import { RTE } from "./constants.ts";
 import { invalidateAll } from "./handle.ts";
@@ -325,7 +326,7 @@ export function cleanupEal(): void {
  * ```
  */
 export function tscCycles(): number {
-  return lib().shim_tsc_cycles();
+  return hotLib().shim_tsc_cycles();
 }
 
 /** TSC cycles per second (`rte_get_tsc_hz`); needs an initialised EAL. */

@@ -7,6 +7,7 @@
  */
 
 import { cbuf, cstr, lib } from "../ffi/lib.ts";
+import { hotLib } from "./ptr.ts";
 import { callPtr, check, checkCount, DpdkError } from "./errors.ts";
 import { layout, RTE } from "./constants.ts";
 import type { PktmbufPool } from "./mempool.ts";
@@ -140,7 +141,7 @@ export class RxQueue {
     if (!((n >>> 0) === n && n <= mbufs.length && n <= 0xffff)) {
       checkCount("RxQueue.rxBurst", n, Math.min(mbufs.length, 0xffff));
     }
-    return lib().shim_eth_rx_burst(
+    return hotLib().shim_eth_rx_burst(
       this.port,
       this.queue,
       unsafeArrayPointer(mbufs, "RxQueue.rxBurst"),
@@ -183,7 +184,7 @@ export class TxQueue {
     if (!((n >>> 0) === n && n <= mbufs.length && n <= 0xffff)) {
       checkCount("TxQueue.txBurst", n, Math.min(mbufs.length, 0xffff));
     }
-    return lib().shim_eth_tx_burst(
+    return hotLib().shim_eth_tx_burst(
       this.port,
       this.queue,
       unsafeArrayPointer(mbufs, "TxQueue.txBurst"),
@@ -199,7 +200,7 @@ export class TxQueue {
     if (!((n >>> 0) === n && n <= mbufs.length && n <= 0xffff)) {
       checkCount("TxQueue.txBurstOrFree", n, Math.min(mbufs.length, 0xffff));
     }
-    return lib().shim_eth_tx_burst_free(
+    return hotLib().shim_eth_tx_burst_free(
       this.port,
       this.queue,
       unsafeArrayPointer(mbufs, "TxQueue.txBurstOrFree"),
@@ -587,7 +588,7 @@ export class TxBuffer {
     if (!((n >>> 0) === n && n <= mbufs.length && n <= 0xffff)) {
       checkCount("TxBuffer.add", n, Math.min(mbufs.length, 0xffff));
     }
-    return lib().shim_tx_buffer_burst(
+    return hotLib().shim_tx_buffer_burst(
       txq.port,
       txq.queue,
       t,
@@ -598,7 +599,7 @@ export class TxBuffer {
 
   /** Sends what is buffered on `txq`; returns packets sent. */
   flush(txq: TxQueue): number {
-    return lib().shim_tx_buffer_flush(
+    return hotLib().shim_tx_buffer_flush(
       txq.port,
       txq.queue,
       this.#ptr ?? this.#closed(),

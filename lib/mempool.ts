@@ -7,6 +7,7 @@
  */
 
 import { cbuf, lib } from "../ffi/lib.ts";
+import { hotLib } from "./ptr.ts";
 import { callPtr, checkCount, DpdkError } from "./errors.ts";
 import { RTE } from "./constants.ts";
 import { socketId } from "./eal.ts";
@@ -97,7 +98,7 @@ export class PoolView {
     if (!((n >>> 0) === n && n <= objs.length && n <= out.length)) {
       checkCount("PoolView.offsets", n, Math.min(objs.length, out.length));
     }
-    lib().shim_ptr_offsets(
+    hotLib().shim_ptr_offsets(
       unsafeArrayPointer(objs, "PoolView.offsets"),
       n,
       base,
@@ -126,7 +127,7 @@ export class PoolView {
         );
       }
     }
-    lib().shim_offsets_to_ptrs(
+    hotLib().shim_offsets_to_ptrs(
       off,
       n,
       base,
@@ -308,7 +309,7 @@ export class Mempool {
     if (!((n >>> 0) === n && n <= objs.length)) {
       checkCount("Mempool.getBulk", n, objs.length);
     }
-    return lib().shim_mempool_get_bulk(
+    return hotLib().shim_mempool_get_bulk(
       p,
       unsafeArrayPointer(objs, "Mempool.getBulk"),
       n,
@@ -325,7 +326,7 @@ export class Mempool {
     if (!((n >>> 0) === n && n <= objs.length)) {
       checkCount("Mempool.putBulk", n, objs.length);
     }
-    lib().shim_mempool_put_bulk(
+    hotLib().shim_mempool_put_bulk(
       p,
       unsafeArrayPointer(objs, "Mempool.putBulk"),
       n,

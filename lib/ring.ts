@@ -6,6 +6,7 @@
  */
 
 import { cbuf, lib } from "../ffi/lib.ts";
+import { hotLib } from "./ptr.ts";
 import { callPtr, checkCount } from "./errors.ts";
 import { RTE } from "./constants.ts";
 import { socketId } from "./eal.ts";
@@ -127,7 +128,7 @@ export class Ring {
     if (!((n >>> 0) === n && n <= objs.length)) {
       checkCount("Ring.enqueueBurst", n, objs.length);
     }
-    return lib().shim_ring_enqueue_burst(
+    return hotLib().shim_ring_enqueue_burst(
       r,
       unsafeArrayPointer(objs, "Ring.enqueueBurst"),
       n,
@@ -140,7 +141,7 @@ export class Ring {
     if (!((n >>> 0) === n && n <= objs.length)) {
       checkCount("Ring.enqueueBulk", n, objs.length);
     }
-    return lib().shim_ring_enqueue_bulk(
+    return hotLib().shim_ring_enqueue_bulk(
       r,
       unsafeArrayPointer(objs, "Ring.enqueueBulk"),
       n,
@@ -153,7 +154,7 @@ export class Ring {
     if (!((n >>> 0) === n && n <= objs.length)) {
       checkCount("Ring.dequeueBurst", n, objs.length);
     }
-    return lib().shim_ring_dequeue_burst(
+    return hotLib().shim_ring_dequeue_burst(
       r,
       unsafeArrayPointer(objs, "Ring.dequeueBurst"),
       n,
@@ -162,12 +163,12 @@ export class Ring {
 
   /** Entries in the ring now. */
   count(): number {
-    return lib().shim_ring_count(this.#ptr ?? this.#closed());
+    return hotLib().shim_ring_count(this.#ptr ?? this.#closed());
   }
 
   /** Free slots in the ring now. */
   freeCount(): number {
-    return lib().shim_ring_free_count(this.#ptr ?? this.#closed());
+    return hotLib().shim_ring_free_count(this.#ptr ?? this.#closed());
   }
 
   /** How many entries the ring can hold. */
