@@ -6,7 +6,8 @@
  * @module
  */
 
-import { ROOT } from "./proc.ts";
+import { DEFAULT_BASE_VIRTADDR } from "../lib/eal.ts";
+import { ealArgs, Proc, ROOT } from "./proc.ts";
 
 const SRC = "/usr/share/dpdk/examples/multi_process";
 const DEST = `${ROOT}build/c-originals`;
@@ -74,4 +75,30 @@ export async function cOriginal(app: CApp): Promise<string> {
   await Deno.rename(`${tmp}/${DIRS[app]}/build/${app}-shared`, bin);
   await Deno.remove(tmp, { recursive: true });
   return bin;
+}
+
+/**
+ * Starts C original `app` (built on first use) in group `prefix` with the
+ * given lcore arguments and process type, stdout line-buffered so tests
+ * read it live. A C primary gets our initEal's default `--base-virtaddr`
+ * (DEFAULT_BASE_VIRTADDR): at EAL's own default, V8's randomly placed
+ * pages can take the addresses a Deno secondary must map.
+ */
+export async function startCOriginal(
+  app: CApp,
+  prefix: string,
+  lcores: string[],
+  procType: string,
+): Promise<Proc> {
+  const bin = await cOriginal(app);
+  return new Proc("stdbuf", [
+    "-oL",
+    bin,
+    ...lcores,
+    ...ealArgs(prefix),
+    `--proc-type=${procType}`,
+    ...(procType === "primary"
+      ? [`--base-virtaddr=${DEFAULT_BASE_VIRTADDR}`]
+      : []),
+  ], { name: `C ${app} ${procType}` });
 }

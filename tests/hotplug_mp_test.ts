@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { DEFAULT_BASE_VIRTADDR, runtimeRoot } from "../mod.ts";
-import { cOriginal } from "../support/c_build.ts";
+import { cOriginal, startCOriginal } from "../support/c_build.ts";
 import { readPcap, writePcap } from "../support/pcap.ts";
 import { denoRun, ealArgs, Proc, withGroup } from "../support/proc.ts";
 
@@ -37,29 +37,14 @@ async function startApp(
   return p;
 }
 
-/**
- * Starts the C original (stdout line-buffered); a C primary gets our
- * default `--base-virtaddr` (see DEFAULT_BASE_VIRTADDR in mod.ts).
- */
+/** Starts the C original (see startCOriginal) and waits for it to be ready. */
 async function startC(
   track: Track,
   prefix: string,
   lcores: string[],
   procType: string,
 ): Promise<Proc> {
-  const bin = await cOriginal("hotplug_mp");
-  const p = track(
-    new Proc("stdbuf", [
-      "-oL",
-      bin,
-      ...lcores,
-      ...ealArgs(prefix),
-      `--proc-type=${procType}`,
-      ...(procType === "primary"
-        ? [`--base-virtaddr=${DEFAULT_BASE_VIRTADDR}`]
-        : []),
-    ], { name: `C hotplug_mp ${procType}` }),
-  );
+  const p = track(await startCOriginal("hotplug_mp", prefix, lcores, procType));
   await p.waitFor(PROMPT);
   return p;
 }

@@ -3,8 +3,7 @@
  * real hugepages and rings; interop with the C original both ways.
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { DEFAULT_BASE_VIRTADDR } from "../mod.ts";
-import { cOriginal } from "../support/c_build.ts";
+import { startCOriginal } from "../support/c_build.ts";
 import { denoRun, ealArgs, Proc, withGroup } from "../support/proc.ts";
 
 /** Whether a path exists. */
@@ -39,31 +38,14 @@ async function startApp(
   return p;
 }
 
-/**
- * Starts the C original (stdout line-buffered, to read it live). A C
- * primary gets our initEal's default `--base-virtaddr` (see
- * DEFAULT_BASE_VIRTADDR in mod.ts): at EAL's own default, V8's
- * randomly placed pages can take the addresses a Deno secondary must map.
- */
+/** Starts the C original (see startCOriginal) and waits for it to be ready. */
 async function startC(
   track: Track,
   prefix: string,
   lcores: string[],
   procType: string,
 ): Promise<Proc> {
-  const bin = await cOriginal("simple_mp");
-  const p = track(
-    new Proc("stdbuf", [
-      "-oL",
-      bin,
-      ...lcores,
-      ...ealArgs(prefix),
-      `--proc-type=${procType}`,
-      ...(procType === "primary"
-        ? [`--base-virtaddr=${DEFAULT_BASE_VIRTADDR}`]
-        : []),
-    ], { name: `C simple_mp ${procType}` }),
-  );
+  const p = track(await startCOriginal("simple_mp", prefix, lcores, procType));
   await p.waitFor(INIT);
   return p;
 }
