@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { startCOriginal } from "../support/c_build.ts";
-import { denoRun, ealArgs, Proc, withGroup } from "../support/proc.ts";
+import { denoRun, ealArgs, type Proc, withGroup } from "../support/proc.ts";
 
 /** Whether a path exists. */
 async function exists(path: string): Promise<boolean> {
