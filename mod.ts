@@ -82,6 +82,7 @@ export {
 } from "./lib/eal.ts";
 export { type ClaimHolder, ClaimTable } from "./lib/claims.ts";
 export {
+  ObjectBurst,
   type PtrArray,
   ptrArray,
   stridePtrs,
@@ -97,7 +98,13 @@ export {
   type PktmbufPoolOptions,
   PoolView,
 } from "./lib/mempool.ts";
-export { freeMbufs, MbufBurst, mbufLayout } from "./lib/mbuf.ts";
+export {
+  type ForwardPath,
+  ForwardPaths,
+  freeMbufs,
+  MbufBurst,
+  mbufLayout,
+} from "./lib/mbuf.ts";
 export { Memzone, type MemzoneOptions, U64Counters } from "./lib/memzone.ts";
 export {
   type LinkStatus,

@@ -4,9 +4,11 @@
  * Ports are paired 0<->1 (2<->3, ...). One lcore receives a burst from each
  * port in turn, swaps the source and destination MAC of every frame and
  * counts frames by EtherType, in place, through the pool's zero-copy view;
- * then it sends the burst to the paired port. Per burst that is one FFI call
- * to receive and locate the frames, and one to send; nothing is allocated
- * per packet. bench/l2fwd_c/l2fwd.c is the same program in C.
+ * then it sends the burst to the paired port. Per burst that is one FFI
+ * crossing (`sendReceive`: send the burst worked on, receive and locate
+ * the next); with `--no-work` one crossing for several passes over the
+ * ports, nothing located (`forwardPaths`). Nothing is allocated per
+ * packet. bench/l2fwd_c/l2fwd.c is the same program in C.
  *
  *   deno run -A examples/l2fwd.ts                # 5 s on two net_null ports
  *   deno run -A examples/l2fwd.ts -- -t 0        # until Ctrl-C
@@ -26,6 +28,7 @@
 
 import {
   defineLcore,
+  ForwardPaths,
   intArg,
   type LcoreContext,
   MbufBurst,
@@ -43,6 +46,8 @@ const BURST = 32;
 const NB_MBUF = 8191;
 const NB_DESC = 1024;
 const FRAME_LEN = 64;
+/** Passes over the ports per FFI crossing when forwarding only. */
+const ROUNDS = 8;
 
 /** What the forwarding lcore gets: queue i belongs to port i. */
 interface FwdData {
@@ -107,27 +112,50 @@ const forward = defineLcore((ctx: LcoreContext<FwdData>) => {
   const tx = new Float64Array(rxqs.length);
   const dropped = new Float64Array(rxqs.length);
   const byType = new Float64Array(65536);
-  while (ctx.running()) {
+  if (!work && dump === 0) {
+    // nothing reads the packets: the loop body runs in C, ROUNDS passes
+    // over every port per FFI crossing, nothing located
+    const fwd = new ForwardPaths(
+      rxqs.map((rx, p) => ({ rx, tx: txqs[p ^ 1] })),
+    );
+    while (ctx.running()) burst.forwardPaths(fwd, ROUNDS);
     for (let p = 0; p < rxqs.length; p++) {
-      const n = burst.receive(rxqs[p]); // rx burst + locate: one FFI call
-      if (n === 0) continue;
-      rx[p] += n;
-      if (dumped < dump) {
-        dumped = dumpFrames(
-          burst.view.bytes,
-          off,
-          burst.len,
-          n,
-          p,
-          dumped,
-          dump,
-        );
+      rx[p] = fwd.rx[p];
+      tx[p ^ 1] = fwd.tx[p];
+      dropped[p ^ 1] = fwd.rx[p] - fwd.tx[p];
+    }
+  } else {
+    // each crossing sends the burst worked on last and receives (and
+    // locates) the next: one FFI call per burst
+    let pending = 0, out = 0;
+    while (ctx.running()) {
+      for (let p = 0; p < rxqs.length; p++) {
+        const r = burst.sendReceive(txqs[out], pending, rxqs[p]);
+        const sent = r >>> 16;
+        tx[out] += sent;
+        dropped[out] += pending - sent;
+        const n = pending = r & 0xffff;
+        if (n === 0) continue;
+        rx[p] += n;
+        if (dumped < dump) {
+          dumped = dumpFrames(
+            burst.view.bytes,
+            off,
+            burst.len,
+            n,
+            p,
+            dumped,
+            dump,
+          );
+        }
+        if (work) swapAndCount(dv, off, n, byType);
+        out = p ^ 1;
       }
-      if (work) swapAndCount(dv, off, n, byType);
-      const out = p ^ 1;
-      const sent = burst.send(txqs[out], n); // frees what is not sent
+    }
+    if (pending > 0) { // the last burst
+      const sent = burst.send(txqs[out], pending);
       tx[out] += sent;
-      dropped[out] += n - sent;
+      dropped[out] += pending - sent;
     }
   }
   const etherTypes: Record<string, number> = {};

@@ -12,7 +12,7 @@
 import type { Symbols } from "./symbols.ts";
 
 /** Interface version this symbol table expects (SHIM_ABI in shim/shim.h). */
-export const SHIM_ABI = 3;
+export const SHIM_ABI = 4;
 
 /** The facts the core library reads; the loader checks each is present. */
 export const FACT_NAMES = [

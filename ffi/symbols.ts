@@ -331,6 +331,18 @@ export const symbols = {
     ],
     result: "u32",
   },
+  shim_eth_forward_paths: {
+    parameters: [
+      "pointer", // const uint16_t *paths (4 per path)
+      "u32", // unsigned n
+      "pointer", // struct rte_mbuf **m
+      "u16", // uint16_t burst
+      "u32", // unsigned rounds
+      "pointer", // double *rx
+      "pointer", // double *tx
+    ],
+    result: "f64", // packets received
+  },
 
   // ---- shim: TX buffers and routing tables ----
   shim_tx_buffer_create: {

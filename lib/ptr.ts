@@ -44,6 +44,7 @@ function pickHot(l: Symbols) {
     shim_eth_rx_locate: l.shim_eth_rx_locate,
     shim_eth_tx_rx_locate: l.shim_eth_tx_rx_locate,
     shim_eth_forward_burst: l.shim_eth_forward_burst,
+    shim_eth_forward_paths: l.shim_eth_forward_paths,
     shim_tx_buffer_burst: l.shim_tx_buffer_burst,
     shim_tx_buffer_flush: l.shim_tx_buffer_flush,
     shim_tx_table_burst: l.shim_tx_table_burst,

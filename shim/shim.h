@@ -17,7 +17,7 @@
 #ifdef SHIM_ABI_OVERRIDE
 #define SHIM_ABI SHIM_ABI_OVERRIDE
 #else
-#define SHIM_ABI 3
+#define SHIM_ABI 4
 #endif
 
 /** One named fact of the contract. */

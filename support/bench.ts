@@ -549,7 +549,7 @@ export function summarizeCpuProfile(
 /** The spied symbols: the hot groups of ffi/symbols.ts and the TX buffers. */
 export function hotSymbols(): string[] {
   return Object.keys(symbols).filter((n) =>
-    /^shim_(ring_(enqueue|dequeue|count|free_count)|mempool_(get|put)_|pktmbuf_(free|alloc)|ptr_|offsets_|mbuf_(data|set_len)|eth_(rx_burst|tx_burst|rx_locate|tx_rx_locate|forward_burst)|tx_(buffer|table)_(burst|flush)|tsc_cycles)/
+    /^shim_(ring_(enqueue|dequeue|count|free_count)|mempool_(get|put)_|pktmbuf_(free|alloc)|ptr_|offsets_|mbuf_(data|set_len)|eth_(rx_burst|tx_burst|rx_locate|tx_rx_locate|forward_burst|forward_paths)|tx_(buffer|table)_(burst|flush)|tsc_cycles)/
       .test(n)
   );
 }

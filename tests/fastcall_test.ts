@@ -28,12 +28,14 @@
 import { assert, assertEquals } from "@std/assert";
 import {
   defineLcore,
+  ForwardPaths,
   freeMbufs,
   initEal,
   launchLcores,
   type LcoreContext,
   MbufBurst,
   Mempool,
+  ObjectBurst,
   Port,
   ptrArray,
   Ring,
@@ -42,7 +44,6 @@ import {
   TxBuffer,
   TxTable,
 } from "../mod.ts";
-import { ObjectBurst } from "../lib/ptr.ts";
 import { lib } from "../ffi/lib.ts";
 import { symbols } from "../ffi/symbols.ts";
 import {
@@ -89,6 +90,7 @@ function exercise(prefix: string): SpyCounts {
   const ob = new ObjectBurst(pool, BURST);
   const burst = new MbufBurst(mbufs, BURST);
   const half = new MbufBurst(mbufs, BURST);
+  const paths = new ForwardPaths([{ rx: rxq, tx: txq }]);
 
   // every hot symbol, through the library's own methods
   const round = (): number => {
@@ -121,6 +123,7 @@ function exercise(prefix: string): SpyCounts {
     sum += half.takeEvery(burst, n, 0, 2);
     burst.freeFirst(n);
     sum += burst.forward(rxq, txq);
+    sum += burst.forwardPaths(paths, 2);
     n = burst.sendReceive(txq, 0, rxq) & 0xffff;
     n = burst.sendReceive(txq, n, rxq) & 0xffff;
     burst.free(0, n);
