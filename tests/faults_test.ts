@@ -609,12 +609,9 @@ Deno.test("item 4: SIGTERM right at the ready line stops every app cleanly", asy
 
 // ------------------------------------------ a new primary, an old secondary
 
-// Ignored for now: since the hot-path rework (a9b8948) the old secondary
-// reports RX 0 at exit in a clean clone; under investigation (issue 15).
 Deno.test({
   name:
     "item 5: a new primary while a secondary of the dead one runs is refused, naming it; the secondary is unharmed",
-  ignore: true,
 }, async () => {
   await guarded("f16_restart", 120_000, async ({ prefix, track }) => {
     const smp = (lcores: string, id: number, type = "auto") =>

@@ -489,12 +489,8 @@ Deno.test("refusals: bad arguments, and what differs from the group", async () =
   });
 });
 
-// Ignored for now: since the hot-path rework (a9b8948) the restarted
-// process's RX count exceeds DPDK's queue counter in a clean clone; under
-// investigation (issue 15).
 Deno.test({
   name: "the primary dies and is restarted as a secondary",
-  ignore: true,
 }, async () => {
   await withGroup("smp_restart", async ({ prefix, track }) => {
     const p0 = track(
