@@ -38,10 +38,30 @@ export function processAlive(pid: number, start = 0): boolean {
  * `/tmp/dpdk`.
  */
 export function runtimeRoot(): string {
+  let l;
+  try {
+    l = lib();
+  } catch {
+    return runtimeRootWithoutShim();
+  }
   const buf = new Uint8Array(4096);
-  const n = lib().shim_runtime_root(buf, buf.length);
+  const n = l.shim_runtime_root(buf, buf.length);
   if (n < 0) throw new RangeError("the runtime folder's path is too long");
   return new TextDecoder().decode(buf.subarray(0, n));
+}
+
+/**
+ * The same as {@linkcode runtimeRoot} computed in TypeScript, for when the
+ * shim cannot load (a cleanup must still find the files): needs the `sys`
+ * (uid) and `env` permissions, else assumes root's folder.
+ */
+function runtimeRootWithoutShim(): string {
+  try {
+    if (Deno.uid() === 0) return "/var/run/dpdk";
+    return `${Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp"}/dpdk`;
+  } catch {
+    return "/var/run/dpdk";
+  }
 }
 
 /** Options of {@linkcode removeGroupFiles}. */

@@ -95,3 +95,43 @@ Deno.test("a contract with another version or missing facts is named", () => {
     /lacks 1 fact.*RTE_MAX_LCORE/,
   );
 });
+
+// Needs to start a process (run permission): reported as ignored in the
+// no-permission tier, runs in the -A run.
+const canRun = (await Deno.permissions.query({ name: "run" })).state ===
+  "granted";
+
+Deno.test({
+  name: "removeGroupFiles finds the runtime folder when the shim cannot load",
+  ignore: !canRun,
+}, async () => {
+  const xdg = await Deno.makeTempDir({ prefix: "dts_unit_xdg_" });
+  const prefix = `dts_unit_noshim_${Deno.pid}`;
+  const root = Deno.uid() === 0 ? "/var/run/dpdk" : `${xdg}/dpdk`;
+  await Deno.mkdir(`${root}/${prefix}`, { recursive: true });
+  await Deno.writeTextFile(`${root}/${prefix}/config`, "");
+  try {
+    const proc = new URL("../../lib/proc.ts", import.meta.url).href;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { removeGroupFiles, runtimeRoot } from "${proc}";` +
+        `console.log(runtimeRoot()); removeGroupFiles("${prefix}");`,
+      ],
+      env: {
+        DPDK_SHIM_PATH: "/nonexistent/libdpdk_shim.so",
+        XDG_RUNTIME_DIR: xdg,
+      },
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    assertEquals(text.trim(), root);
+    assertThrows(
+      () => Deno.statSync(`${root}/${prefix}`),
+      Deno.errors.NotFound,
+    );
+  } finally {
+    await Deno.remove(`${root}/${prefix}`, { recursive: true }).catch(() => {});
+    await Deno.remove(xdg, { recursive: true });
+  }
+});
