@@ -959,3 +959,40 @@ export async function* byteLines(
   }
   if (len > 0 || over > 0) yield finish();
 }
+
+/** One item of {@linkcode readLines}. */
+export type LineItem =
+  /** A line, without its line end (`\n` or `\r\n`). */
+  | { kind: "line"; text: string }
+  /**
+   * A line longer than the bound, discarded: its length in bytes and its
+   * first bytes, decoded (for a message).
+   */
+  | { kind: "overlong"; bytes: number; head: string };
+
+/**
+ * {@linkcode byteLines} decoded as UTF-8 (invalid bytes become U+FFFD), for
+ * prompts that read text commands (hotplug_mp).
+ *
+ * @param stream the bytes, e.g. `Deno.stdin.readable`
+ * @param maxBytes the longest line kept, in bytes
+ * @param headBytes how many of an overlong line's first bytes to decode
+ *   into its `head`
+ * @throws RangeError unless `maxBytes` is a positive integer
+ */
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  headBytes = 40,
+): AsyncGenerator<LineItem> {
+  const decoder = new TextDecoder();
+  for await (const item of byteLines(stream, maxBytes, headBytes)) {
+    yield item.kind === "line"
+      ? { kind: "line", text: decoder.decode(item.bytes) }
+      : {
+        kind: "overlong",
+        bytes: item.length,
+        head: decoder.decode(item.head),
+      };
+  }
+}

@@ -47,8 +47,7 @@ import {
   listPorts,
   parseDevargs,
 } from "../mod.ts";
-import { onShutdown, startEal, watchPrimary } from "./common.ts";
-import { readLines } from "./line_reader.ts";
+import { onShutdown, readLines, startEal, watchPrimary } from "./common.ts";
 
 const PROG = "hotplug_mp";
 /** The C sample's prompt. */

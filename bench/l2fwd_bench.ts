@@ -50,27 +50,10 @@ import {
   ROOT,
   uniquePrefix,
 } from "../support/proc.ts";
+import { benchC } from "../support/c_build.ts";
 import { portStats } from "../support/telemetry.ts";
 
 type Impl = "C" | "TS";
-
-/** Builds the C forwarder (make skips it when up to date); its path. */
-async function buildC(): Promise<string> {
-  const build = `${ROOT}build/l2fwd_c`;
-  const out = await new Deno.Command("make", {
-    args: ["-s", "-C", `${ROOT}bench/l2fwd_c`, `BUILD=${build}`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(
-      `building the C forwarder failed:\n${
-        new TextDecoder().decode(out.stderr)
-      }`,
-    );
-  }
-  return `${build}/l2fwd`;
-}
 
 /**
  * TX packets of ports 0 and 1, when they were read (ms), and the CPU time
@@ -266,7 +249,7 @@ async function main(): Promise<void> {
   const runs = Number(opts.runs), warmup = Number(opts.warmup);
   const window = Number(opts.window);
   const tsScript = opts["ts-script"];
-  const cBin = await buildC();
+  const cBin = await benchC("l2fwd_c", "l2fwd");
   const modes = opts["work-only"] ? [true] : [true, false];
   if (opts.callgrind) {
     console.log(

@@ -33,7 +33,8 @@
  * @module
  */
 
-import { median, runOptions, sleep } from "../support/bench.ts";
+import { cpuSeconds, median, runOptions, sleep } from "../support/bench.ts";
+import { benchC } from "../support/c_build.ts";
 import {
   Proc,
   removePrefixFiles,
@@ -54,31 +55,6 @@ type Mode = "full" | "incremental";
 
 const FLOWS = 100;
 const NOISY = 0.2;
-
-/** Builds the C generator (make skips it when up to date); its path. */
-async function buildC(): Promise<string> {
-  const build = `${ROOT}build/pktgen_c`;
-  const out = await new Deno.Command("make", {
-    args: ["-s", "-C", `${ROOT}bench/pktgen_c`, `BUILD=${build}`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(
-      `building the C generator failed:\n${
-        new TextDecoder().decode(out.stderr)
-      }`,
-    );
-  }
-  return `${build}/pktgen`;
-}
-
-/** CPU time (user + system) the process `pid` has used, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime; USER_HZ 100
-}
 
 /**
  * TX packets of port 0, when they were read (ms), and the CPU time of
@@ -193,7 +169,7 @@ async function main(): Promise<void> {
     Deno.args,
     "bench/pktgen_bench.ts",
   );
-  const cBin = await buildC();
+  const cBin = await benchC("pktgen_c", "pktgen");
   const modes: Mode[] = ["full", "incremental"];
   const rates = new Map<string, Rate[]>();
   const key = (impl: Impl, mode: Mode) => `${impl} ${mode}`;

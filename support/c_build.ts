@@ -78,6 +78,17 @@ export async function cOriginal(app: CApp): Promise<string> {
 }
 
 /**
+ * Builds one of the benchmarks' own C programs, `bench/NAME/` (its Makefile,
+ * `BUILD=build/NAME`; make skips it when up to date), and returns the path
+ * of its binary `bin`.
+ */
+export async function benchC(name: string, bin: string): Promise<string> {
+  const build = `${ROOT}build/${name}`;
+  await run("make", ["-s", "-C", `${ROOT}bench/${name}`, `BUILD=${build}`]);
+  return `${build}/${bin}`;
+}
+
+/**
  * Starts C original `app` (built on first use) in group `prefix` with the
  * given lcore arguments and process type, stdout line-buffered so tests
  * read it live. A C primary gets our initEal's default `--base-virtaddr`

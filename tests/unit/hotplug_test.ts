@@ -1,10 +1,10 @@
 /**
  * hotplug_mp's pure parts: command parsing (apps/hotplug_mp.ts) and the
- * bounded line reader (apps/line_reader.ts). No DPDK, no shim.
+ * bounded line reader (apps/common.ts readLines). No DPDK, no shim.
  */
 import { assertEquals, assertRejects } from "@std/assert";
 import { HELP, lineMax, parseCommand, PROMPT } from "../../apps/hotplug_mp.ts";
-import { type LineItem, readLines } from "../../apps/line_reader.ts";
+import { type LineItem, readLines } from "../../apps/common.ts";
 
 /** C's bound on a device string (STR_TOKEN_SIZE - 2, checked on the C binary). */
 const MAX = 126;
