@@ -83,9 +83,9 @@ const lcoreMain: LcoreMain<SmpLcoreData, void> = defineLcore((
     if (burst.forwardPaths(fwd, ROUNDS) === 0) continue;
     // this lcore alone forwards these ports: the totals are the counts
     for (let p = 0; p < n; p++) {
-      stats[srcStats[p] + STAT_RX] = fwd.rx[p];
-      stats[dstStats[p] + STAT_TX] = fwd.tx[p];
-      stats[dstStats[p] + STAT_DROP] = fwd.rx[p] - fwd.tx[p];
+      stats[srcStats[p] + STAT_RX] = fwd.received(p);
+      stats[dstStats[p] + STAT_TX] = fwd.sent(p);
+      stats[dstStats[p] + STAT_DROP] = fwd.received(p) - fwd.sent(p);
     }
   }
 });

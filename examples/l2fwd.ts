@@ -120,9 +120,9 @@ const forward = defineLcore((ctx: LcoreContext<FwdData>) => {
     );
     while (ctx.running()) burst.forwardPaths(fwd, ROUNDS);
     for (let p = 0; p < rxqs.length; p++) {
-      rx[p] = fwd.rx[p];
-      tx[p ^ 1] = fwd.tx[p];
-      dropped[p ^ 1] = fwd.rx[p] - fwd.tx[p];
+      rx[p] = fwd.received(p);
+      tx[p ^ 1] = fwd.sent(p);
+      dropped[p ^ 1] = fwd.received(p) - fwd.sent(p);
     }
   } else {
     // each crossing sends the burst worked on last and receives (and

@@ -46,32 +46,60 @@ export interface ForwardPath {
 }
 
 /**
+ * The shim call behind {@linkcode MbufBurst.forwardPaths}, reading the
+ * paths' private fields (a brand check: only a real `ForwardPaths` passes).
+ */
+let forwardWith: (
+  paths: ForwardPaths,
+  mbufs: Deno.PointerObject,
+  burst: number,
+  rounds: number,
+) => number;
+
+/**
  * Forwarding paths for {@linkcode MbufBurst.forwardPaths}: checked queues,
  * kept as a table the shim reads, and each path's counters, which the shim
- * adds to. Made once, outside the loop.
+ * adds to. Made once, outside the loop. What the shim reads or writes is
+ * private: a script can neither change a checked port nor free the
+ * counters under it.
  *
  * @example The loop of a forwarder that does not look at its packets
  * ```ts
  * const fwd = new ForwardPaths([{ rx: rxq0, tx: txq1 }, { rx: rxq1, tx: txq0 }]);
  * while (ctx.running()) burst.forwardPaths(fwd, 8);
- * // fwd.rx[i], fwd.tx[i]: packets received and sent on path i
+ * // fwd.received(i), fwd.sent(i): packets received and sent on path i
  * ```
  */
 export class ForwardPaths {
   /** Number of paths. */
   readonly length: number;
-  /** Packets received on path i so far. */
-  readonly rx: Float64Array<ArrayBuffer>;
-  /** Packets sent on path i so far (dropped: `rx[i] - tx[i]`). */
-  readonly tx: Float64Array<ArrayBuffer>;
-  /** @internal port, queue, port, queue per path, for the shim. */
-  readonly table: Uint16Array<ArrayBuffer>;
-  /** @internal */
-  readonly tablePtr: Deno.PointerObject;
-  /** @internal */
-  readonly rxPtr: Deno.PointerObject;
-  /** @internal */
-  readonly txPtr: Deno.PointerObject;
+  // port, queue, port, queue per path; the counters: explicit
+  // ArrayBuffers, off the V8 heap, never moved, never handed out
+  readonly #table: Uint16Array<ArrayBuffer>;
+  readonly #rx: Float64Array<ArrayBuffer>;
+  readonly #tx: Float64Array<ArrayBuffer>;
+  readonly #tablePtr: Deno.PointerObject;
+  readonly #rxPtr: Deno.PointerObject;
+  readonly #txPtr: Deno.PointerObject;
+
+  static {
+    forwardWith = (paths, mbufs, burst, rounds) => {
+      if (!(#table in paths)) {
+        throw new TypeError(
+          "MbufBurst.forwardPaths: paths is not a ForwardPaths",
+        );
+      }
+      return hotLib().shim_eth_forward_paths(
+        paths.#tablePtr,
+        paths.#table.length >>> 2,
+        mbufs,
+        burst,
+        rounds,
+        paths.#rxPtr,
+        paths.#txPtr,
+      );
+    };
+  }
 
   /**
    * Stores the paths' queues (checked when they were made:
@@ -84,21 +112,33 @@ export class ForwardPaths {
       throw new TypeError("ForwardPaths: no path given");
     }
     this.length = paths.length;
-    // explicit ArrayBuffers: off the V8 heap, never moved
-    this.table = new Uint16Array(new ArrayBuffer(8 * paths.length));
-    this.rx = new Float64Array(new ArrayBuffer(8 * paths.length));
-    this.tx = new Float64Array(new ArrayBuffer(8 * paths.length));
+    this.#table = new Uint16Array(new ArrayBuffer(8 * paths.length));
+    this.#rx = new Float64Array(new ArrayBuffer(8 * paths.length));
+    this.#tx = new Float64Array(new ArrayBuffer(8 * paths.length));
     paths.forEach((p, i) => {
       if (!(p.rx instanceof RxQueue && p.tx instanceof TxQueue)) {
         throw new TypeError(
           `ForwardPaths: path ${i} is not { rx: RxQueue, tx: TxQueue }`,
         );
       }
-      this.table.set([p.rx.port, p.rx.queue, p.tx.port, p.tx.queue], 4 * i);
+      this.#table.set([p.rx.port, p.rx.queue, p.tx.port, p.tx.queue], 4 * i);
     });
-    this.tablePtr = Deno.UnsafePointer.of(this.table)!;
-    this.rxPtr = Deno.UnsafePointer.of(this.rx)!;
-    this.txPtr = Deno.UnsafePointer.of(this.tx)!;
+    this.#tablePtr = Deno.UnsafePointer.of(this.#table)!;
+    this.#rxPtr = Deno.UnsafePointer.of(this.#rx)!;
+    this.#txPtr = Deno.UnsafePointer.of(this.#tx)!;
+  }
+
+  /** Packets received on path `i` so far (0 for a path that is not). */
+  received(i: number): number {
+    return this.#rx[i] ?? 0;
+  }
+
+  /**
+   * Packets sent on path `i` so far (0 for a path that is not); the rest
+   * of what it received was dropped.
+   */
+  sent(i: number): number {
+    return this.#tx[i] ?? 0;
   }
 }
 
@@ -315,12 +355,14 @@ export class MbufBurst {
    * Forwards without looking at the packets, `rounds` passes over every
    * path of `paths`: each receives up to the burst's size from its RX
    * queue and transmits on its TX queue, freeing what the queue refused;
-   * the counts go to `paths.rx` and `paths.tx`. One FFI crossing for
+   * the counts go to `paths.received(i)` and `paths.sent(i)`. One FFI
+   * crossing for
    * `rounds * paths.length` bursts, the whole loop body of a plain
    * forwarder in C (check `running()` between calls: a call takes about
    * `rounds` times a pass). Returns the packets received. Hot path.
    *
    * @throws RangeError unless `rounds` is an integer in 1..65535
+   * @throws TypeError when `paths` is not a {@linkcode ForwardPaths}
    */
   forwardPaths(paths: ForwardPaths, rounds = 1): number {
     if (
@@ -332,15 +374,7 @@ export class MbufBurst {
         `MbufBurst.forwardPaths: rounds ${rounds} is not in 1..65535`,
       );
     }
-    return hotLib().shim_eth_forward_paths(
-      paths.tablePtr,
-      paths.length,
-      this.#mbufsPtr,
-      this.size,
-      rounds,
-      paths.rxPtr,
-      paths.txPtr,
-    );
+    return forwardWith(paths, this.#mbufsPtr, this.size, rounds);
   }
 
   /**

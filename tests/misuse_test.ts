@@ -13,6 +13,7 @@ import { assert, assertEquals, assertThrows } from "@std/assert";
 import {
   DisposedError,
   DpdkError,
+  ForwardPaths,
   freeMbufs,
   initEal,
   MbufBurst,
@@ -152,6 +153,44 @@ Deno.test("MbufBurst counts and ranges are checked", () => {
   assertEquals([...burst.len], new Array(8).fill(0));
   burst.freeFirst(8);
   assertEquals(mbufs.availCount(), before);
+});
+
+Deno.test("forward paths take checked queues only, and keep what the shim reads private", () => {
+  const burst = new MbufBurst(mbufs, 8);
+  assertThrows(() => new ForwardPaths([]), TypeError, "no path");
+  assertThrows(
+    () =>
+      new ForwardPaths([
+        { rx: rxq, tx: { port: 7, queue: 0 } as unknown as typeof txq },
+      ]),
+    TypeError,
+    "path 0 is not",
+  );
+  const fwd = new ForwardPaths([{ rx: rxq, tx: txq }]);
+  for (const rounds of [0, 1.5, 65536, -1]) {
+    assertThrows(
+      () => burst.forwardPaths(fwd, rounds),
+      RangeError,
+      "MbufBurst.forwardPaths: rounds",
+    );
+  }
+  // a look-alike (what a script could forge) is refused before C
+  const fake = { length: 1000 } as unknown as ForwardPaths;
+  assertThrows(
+    () => burst.forwardPaths(fake, 1),
+    TypeError,
+    "paths is not a ForwardPaths",
+  );
+  // the table and counters are not reachable: nothing to rewrite or free
+  assertEquals(Object.keys(fwd), ["length"]);
+  (fwd as { length: number }).length = 1000; // what the shim reads is not this
+  const before = mbufs.availCount();
+  const n = burst.forwardPaths(fwd, 4);
+  assert(n > 0);
+  assertEquals(fwd.received(0), n);
+  assertEquals(fwd.sent(0), n); // net_null sends all it is given
+  assertEquals(fwd.received(1), 0); // no such path
+  assertEquals(mbufs.availCount(), before); // net_null frees what it sends
 });
 
 Deno.test("creation arguments are checked", () => {
