@@ -143,7 +143,8 @@ export function pairedSummary(row: PairedRow): PairedSummary {
  * A Markdown table of paired rows: medians of C and TS, the median of the
  * per-round ratios with its range and spread, and a verdict ("too noisy to
  * tell" when the spread exceeds {@linkcode NOISY_SPREAD}; otherwise whether
- * the ratio meets `target`, when the row has one).
+ * the ratio meets `target`, when the row has one, and whether a ratio below
+ * it still has rounds at or above it: a tie the machine cannot split).
  *
  * @param rows the rows
  * @param unit the figures' unit (column heads)
@@ -175,6 +176,8 @@ export function pairedTable(
       ? ""
       : s.ratio >= target
       ? `meets >= ${target}`
+      : s.hi >= target
+      ? `below ${target}, within the rounds' range`
       : `below ${target}`;
     lines.push([
       row.name + (row.lowerIsBetter ? " (ratio C/TS)" : ""),
