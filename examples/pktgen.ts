@@ -34,14 +34,12 @@ import {
   MbufBurst,
   Mempool,
   PacketTemplate,
-  parseAppArgs,
   type PktmbufPool,
   Port,
   RateSchedule,
   type RawArgs,
   RTE,
   runExperiment,
-  splitArgs,
   type StatsOutput,
   StatsReporter,
   stdoutSink,
@@ -150,18 +148,6 @@ function fillPool(pool: PktmbufPool, frame: Uint8Array): void {
   all.freeFirst(pool.size);
 }
 
-/** The EAL defaults: a net_pcap port writing `--pcap FILE`, else net_null. */
-function ealDefaults(argv: readonly string[]): string[] {
-  let pcap: RawArgs[string];
-  try {
-    pcap = parseAppArgs(splitArgs(argv).app, OPTIONS).pcap;
-  } catch { /* runExperiment reports a wrong command line */ }
-  const vdev = typeof pcap === "string"
-    ? `--vdev=net_pcap0,tx_pcap=${pcap}`
-    : "--vdev=net_null0";
-  return ["-l", "0,1", vdev];
-}
-
 function parse(raw: RawArgs) {
   const rate = intArg(raw, "rate", 1_000_000);
   const checksum = raw.checksum ?? "incremental";
@@ -216,7 +202,14 @@ if (import.meta.main) {
         "  --quiet         no per-second lines, only the totals\n" +
         "  -t SECONDS      run time, whole seconds (default 5; 0: until " +
         "Ctrl-C or the count)",
-      eal: ealDefaults(Deno.args),
+      // a net_pcap port writing `--pcap FILE`, else net_null
+      eal: (raw) => [
+        "-l",
+        "0,1",
+        typeof raw.pcap === "string"
+          ? `--vdev=net_pcap0,tx_pcap=${raw.pcap}`
+          : "--vdev=net_null0",
+      ],
       options: OPTIONS,
       parse,
       main: async (ctx) => {

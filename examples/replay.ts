@@ -30,7 +30,6 @@ import {
   MbufBurst,
   Mempool,
   PacketCapture,
-  parseAppArgs,
   PcapReader,
   type PktmbufPool,
   Port,
@@ -40,7 +39,6 @@ import {
   Ring,
   RTE,
   runExperiment,
-  splitArgs,
   StatsReporter,
   stdoutSink,
   tscCycles,
@@ -161,18 +159,6 @@ const replay = defineLcore((ctx: LcoreContext<ReplayData>) => {
 });
 export default replay;
 
-/** The EAL defaults: a net_pcap port writing `--pcap FILE`, else net_null. */
-function ealDefaults(argv: readonly string[]): string[] {
-  let pcap: RawArgs[string];
-  try {
-    pcap = parseAppArgs(splitArgs(argv).app, OPTIONS).pcap;
-  } catch { /* runExperiment reports a wrong command line */ }
-  const vdev = typeof pcap === "string"
-    ? `--vdev=net_pcap0,tx_pcap=${pcap}`
-    : "--vdev=net_null0";
-  return ["-l", "0,1", vdev];
-}
-
 function parse(raw: RawArgs) {
   const input = raw.in as string | undefined;
   if (input === undefined) throw new UsageError("--in FILE is required");
@@ -233,7 +219,14 @@ if (import.meta.main) {
         "(.pcapng: pcapng)\n" +
         "  --quiet         no per-second lines, only the totals\n" +
         "  -t SECONDS      stop after that long (default 0: the file's end)",
-      eal: ealDefaults(Deno.args),
+      // a net_pcap port writing `--pcap FILE`, else net_null
+      eal: (raw) => [
+        "-l",
+        "0,1",
+        typeof raw.pcap === "string"
+          ? `--vdev=net_pcap0,tx_pcap=${raw.pcap}`
+          : "--vdev=net_null0",
+      ],
       options: OPTIONS,
       parse,
       main: async (ctx) => {

@@ -114,9 +114,10 @@ export interface ExperimentSpec<A, R> {
    * Default EAL arguments, each added unless the command line gives that
    * option (see {@linkcode mergeEalArgs}); `--no-pci`, the file prefix and
    * a quiet EAL log are added too ({@linkcode experimentEalDefaults}).
-   * Default `["-l", "0,1"]`.
+   * A function gets the parsed options (e.g. a `--pcap FILE` option that
+   * picks the virtual device). Default `["-l", "0,1"]`.
    */
-  eal?: string[];
+  eal?: string[] | ((raw: RawArgs) => string[]);
   /**
    * Default of the `-t SECONDS` option the skeleton then owns: the run is
    * stopped after that many whole seconds (0: until SIGINT/SIGTERM),
@@ -433,7 +434,10 @@ export function planExperiment<A = RawArgs>(
   const raw = parseAppArgs(app, appOptions);
   const limit = seconds === undefined ? 0 : intArg(raw, "t", seconds);
   const args = parse ? parse(raw) : raw as A;
-  const defaults = [...eal, ...experimentEalDefaults(name, pid)];
+  const defaults = [
+    ...(typeof eal === "function" ? eal(raw) : eal),
+    ...experimentEalDefaults(name, pid),
+  ];
   const merged = mergeEalArgs(given, defaults);
   const userPrefix = givenOptions.some((o) => o.option === "--file-prefix");
   return {

@@ -26,6 +26,7 @@ import {
   mergeEalArgs,
   parseAppArgs,
   planExperiment,
+  type RawArgs,
   runExperiment,
   UsageError,
   wantsHelp,
@@ -415,4 +416,32 @@ Deno.test("runExperiment: a wrong command line exits 2 with the usage, before EA
   assertEquals(bug.code, EXIT_FAILED);
   assertStringIncludes(bug.err, "demo: TypeError: parse bug\n");
   assert(!ran, "main ran after a refused command line");
+});
+
+Deno.test("planExperiment: EAL defaults computed from the parsed options", () => {
+  const spec = {
+    name: "x",
+    options: { string: ["pcap"] },
+    eal: (raw: RawArgs) => [
+      "-l",
+      "0,1",
+      typeof raw.pcap === "string"
+        ? `--vdev=net_pcap0,tx_pcap=${raw.pcap}`
+        : "--vdev=net_null0",
+    ],
+  };
+  assertEquals(
+    planExperiment(spec, ["--", "--pcap", "out.pcap"], PID).ealArgv.slice(0, 3),
+    ["-l", "0,1", "--vdev=net_pcap0,tx_pcap=out.pcap"],
+  );
+  assertEquals(
+    planExperiment(spec, [], PID).ealArgv.slice(0, 3),
+    ["-l", "0,1", "--vdev=net_null0"],
+  );
+  // a device the user gives replaces the default
+  assertEquals(
+    planExperiment(spec, ["--vdev=net_ring0", "--", "--pcap", "o"], PID)
+      .ealArgv.filter((a) => a.startsWith("--vdev")),
+    ["--vdev=net_ring0"],
+  );
 });
