@@ -38,24 +38,23 @@ export function processAlive(pid: number, start = 0): boolean {
  * `/tmp/dpdk`.
  */
 export function runtimeRoot(): string {
-  let l;
-  try {
-    l = lib();
-  } catch {
-    return runtimeRootWithoutShim();
-  }
   const buf = new Uint8Array(4096);
-  const n = l.shim_runtime_root(buf, buf.length);
+  const n = lib().shim_runtime_root(buf, buf.length);
   if (n < 0) throw new RangeError("the runtime folder's path is too long");
   return new TextDecoder().decode(buf.subarray(0, n));
 }
 
 /**
- * The same as {@linkcode runtimeRoot} computed in TypeScript, for when the
- * shim cannot load (a cleanup must still find the files): needs the `sys`
- * (uid) and `env` permissions, else assumes root's folder.
+ * {@linkcode runtimeRoot}, or, when the shim cannot load, the same computed
+ * in TypeScript (a cleanup must still find the files): that needs the `sys`
+ * (uid) and `env` permissions, else root's folder is assumed.
  */
-function runtimeRootWithoutShim(): string {
+function cleanupRoot(): string {
+  try {
+    return runtimeRoot();
+  } catch {
+    // the shim does not load
+  }
   try {
     if (Deno.uid() === 0) return "/var/run/dpdk";
     return `${Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp"}/dpdk`;
@@ -66,7 +65,10 @@ function runtimeRootWithoutShim(): string {
 
 /** Options of {@linkcode removeGroupFiles}. */
 export interface RemoveGroupOptions {
-  /** The runtime folder's parent (default: {@linkcode runtimeRoot}). */
+  /**
+   * The runtime folder's parent (default: {@linkcode runtimeRoot}, computed
+   * without the shim when it cannot load).
+   */
   runtimeRoot?: string;
 }
 
@@ -91,7 +93,7 @@ export function removeGroupFiles(
       // already gone, or not ours to read
     }
   };
-  const root = opts.runtimeRoot ?? runtimeRoot();
+  const root = opts.runtimeRoot ?? cleanupRoot();
   ignore(() => Deno.removeSync(`${root}/${prefix}`, { recursive: true }));
   ignore(() => {
     for (const line of Deno.readTextFileSync("/proc/mounts").split("\n")) {

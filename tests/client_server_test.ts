@@ -518,10 +518,12 @@ Deno.test("interop: the C mp_client works against our server", async () => {
     await c.exit();
     const fin = await stop<ServerStats>(srv);
     const tel = fin.ethdev!;
-    assertEquals(
-      sum(fin.ports.map((p) => p.tx)),
-      sum(tel.map((t) => t.opackets)),
-    );
+    // C's mp_client adds what rte_eth_tx_buffer sent to its counter after
+    // the call: SIGKILLed in between, one TX buffer (32 mbufs) has left
+    // the port and is not counted. Nothing else may differ.
+    const gap = sum(tel.map((t) => t.opackets)) -
+      sum(fin.ports.map((p) => p.tx));
+    assert(gap >= 0 && gap <= 32, `telemetry - server TX = ${gap}`);
   });
 });
 

@@ -82,7 +82,15 @@ async function procInfo(
 async function report(prefix: string, opts: string[]): Promise<Report> {
   const r = await procInfo(ealArgs(prefix), [...opts, "--json"]);
   assertEquals(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout);
+  try {
+    return JSON.parse(r.stdout);
+  } catch (e) {
+    throw new Error(
+      `proc_info ${opts.join(" ")}: exit 0 but ${r.stdout.length} bytes of ` +
+        `stdout are not JSON (${(e as Error).message}):\n` +
+        `stdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr}`,
+    );
+  }
 }
 
 /** A C original, stdout line-buffered, stdin held open. */
