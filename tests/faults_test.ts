@@ -47,6 +47,31 @@ interface Group {
 }
 
 /**
+ * One process of a two-process symmetric_mp group on two net_null ports:
+ * `--lcores=LCORES`, `--proc-type=TYPE`, `--proc-id ID`.
+ */
+function symmetricPair(
+  prefix: string,
+  lcores: string,
+  id: number,
+  type = "auto",
+): Proc {
+  return denoRun(SYMMETRIC, [
+    `--lcores=${lcores}`,
+    ...ealArgs(prefix),
+    `--proc-type=${type}`,
+    ...NULL2,
+    "--",
+    "-p",
+    "3",
+    "--num-procs",
+    "2",
+    "--proc-id",
+    String(id),
+  ], { name: `symmetric_mp ${id}` });
+}
+
+/**
  * Runs `fn` in a fresh group (support/proc.ts `withGroup`: every tracked
  * process SIGKILLed and the group's files removed at the end) under a
  * watchdog: after `limitMs` every tracked process is SIGKILLed and the
@@ -338,19 +363,7 @@ Deno.test("item 2: simple_mp and symmetric_mp report a wedged pool the same way,
   });
   await guarded("f16_wedge_sym", 120_000, async ({ prefix, track }) => {
     const smp = (lcores: string, id: number) =>
-      track(denoRun(SYMMETRIC, [
-        `--lcores=${lcores}`,
-        ...ealArgs(prefix),
-        "--proc-type=auto",
-        ...NULL2,
-        "--",
-        "-p",
-        "3",
-        "--num-procs",
-        "2",
-        "--proc-id",
-        String(id),
-      ], { name: `symmetric_mp ${id}` }));
+      track(symmetricPair(prefix, lcores, id));
     const pri = smp("0@0", 0);
     await pri.waitFor(INIT);
     const sec = smp("1@1", 1);
@@ -615,19 +628,7 @@ Deno.test({
 }, async () => {
   await guarded("f16_restart", 120_000, async ({ prefix, track }) => {
     const smp = (lcores: string, id: number, type = "auto") =>
-      track(denoRun(SYMMETRIC, [
-        `--lcores=${lcores}`,
-        ...ealArgs(prefix),
-        `--proc-type=${type}`,
-        ...NULL2,
-        "--",
-        "-p",
-        "3",
-        "--num-procs",
-        "2",
-        "--proc-id",
-        String(id),
-      ], { name: `symmetric_mp ${id}` }));
+      track(symmetricPair(prefix, lcores, id, type));
     const pri = smp("0@0", 0);
     await pri.waitFor(INIT);
     const sec = smp("1@1", 1);
